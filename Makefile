@@ -1,0 +1,72 @@
+# Thoughts: `make run` starts the system natively, `make test` runs every test.
+# Each target installs what it needs; a second run skips what is already there.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCAL_PACKAGES := common users_backend
+KEYS := var/keys/private.pem
+
+export JWT_PRIVATE_KEY_FILE ?= $(CURDIR)/var/keys/private.pem
+export JWT_PUBLIC_KEY_FILE ?= $(CURDIR)/var/keys/public.pem
+
+.PHONY: help install run prepare test lint format user lock clean
+
+help:
+	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
+	@echo "make test                   run every test (installs what it needs)"
+	@echo "make user NAME=.. PASSWORD=.. [ADMIN=1]   create a user in the native database"
+	@echo "make lint                   ruff"
+	@echo "make lock                   re-pin requirements/lock.txt after changing dependencies"
+
+install: $(STAMP)
+
+$(STAMP): requirements/lock.txt $(foreach p,$(LOCAL_PACKAGES),$(p)/pyproject.toml)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed as $(PYTHON)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/lock.txt
+	$(BIN)/pip install --quiet --no-deps $(foreach p,$(LOCAL_PACKAGES),-e ./$(p))
+	touch $@
+
+$(KEYS): | $(STAMP)
+	$(BIN)/python -m thoughts_common.tokens var/keys
+
+prepare: $(STAMP) $(KEYS)
+	mkdir -p var/run var/log
+	$(BIN)/users-backend migrate
+	$(BIN)/users-backend seed-demo
+
+run: prepare
+	$(BIN)/honcho start -f Procfile -e native.env
+
+# Each package's tests run from its own folder, as they do inside its image.
+test: $(STAMP)
+	@for package in $(LOCAL_PACKAGES); do \
+		echo "== $$package"; \
+		(cd $$package && ../$(BIN)/pytest $(PYTEST_ARGS)) || exit 1; \
+	done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+user: export NEW_USER_PASSWORD = $(PASSWORD)
+user: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make user NAME=<name> PASSWORD=<password> [ADMIN=1]"; exit 2; }
+	@$(BIN)/users-backend migrate >/dev/null
+	@$(BIN)/users-backend create-user '$(NAME)' $(if $(filter 1 yes true,$(ADMIN)),--admin)
+
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements/lock.txt requirements/dev.in
+	$(BIN)/python requirements/strip-local.py requirements/lock.txt
+
+clean:
+	rm -rf $(VENV) var/run

@@ -1,0 +1,32 @@
+"""Request bodies sent as a form or as JSON, read the same way."""
+
+import os
+
+from flask import request
+from flask_restx import abort
+
+
+def fields(*names):
+    """The named fields of a JSON object or form body; absent ones are None.
+
+    Malformed JSON or JSON that is not an object is a 400 with a message.
+    """
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            data = {}
+        else:
+            data = request.get_json(silent=True)
+            if data is None:
+                abort(400, "Malformed JSON body")
+            if not isinstance(data, dict):
+                abort(400, "The JSON body must be an object")
+    else:
+        data = request.form
+    return {name: data.get(name) for name in names}
+
+
+def feature_enabled(name, environ=None):
+    """``FEATURE_<NAME>`` flags (chapter 9): on for 1/true/yes/on."""
+    value = (environ or os.environ).get(f"FEATURE_{name.upper()}", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")

@@ -1,0 +1,80 @@
+"""SQLAlchemy engine and per-request sessions from the 12-factor settings."""
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import g
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+CONNECT_TIMEOUT_SECONDS = 2
+
+
+def database_url(default_sqlite_name):
+    """``DATABASE_URL``, else the book's ``DATABASE_ENGINE`` + ``POSTGRES_*``, else SQLite in var/."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return normalise(url)
+    if os.environ.get("DATABASE_ENGINE", "").upper() == "POSTGRESQL":
+        user = quote(os.environ.get("POSTGRES_USER", "postgres"), safe="")
+        password = os.environ.get("POSTGRES_PASSWORD")
+        auth = f"{user}:{quote(password, safe='')}" if password else user
+        host = os.environ.get("POSTGRES_HOST", "localhost")
+        port = os.environ.get("POSTGRES_PORT", "5432")
+        name = os.environ.get("POSTGRES_DB", "postgres")
+        return f"postgresql+psycopg://{auth}@{host}:{port}/{name}"
+    return f"sqlite:///var/{default_sqlite_name}.sqlite3"
+
+
+def normalise(url):
+    """Use psycopg 3 for plain ``postgres://`` and ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create(url):
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return create_engine(url, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=CONNECT_TIMEOUT_SECONDS,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
+
+
+class Database:
+    """An engine plus a session per Flask request (closed at teardown)."""
+
+    def __init__(self, url):
+        self.url = url
+        self.engine = create(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def init_app(self, app):
+        app.extensions["database"] = self
+
+        @app.teardown_appcontext
+        def _close_session(_exc):
+            session = g.pop("db_session", None)
+            if session is not None:
+                session.close()
+
+    def session(self):
+        if "db_session" not in g:
+            g.db_session = self.sessionmaker()
+        return g.db_session
+
+    def ping(self):
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self):
+        self.engine.dispose()

@@ -1,0 +1,88 @@
+"""Logging in the book's format, to syslog over UDP or to stderr.
+
+``[time] LEVEL [request_id] module: message``, tagged with the service name so
+that rsyslog files each line under its program.
+"""
+
+import logging
+import logging.handlers
+import os
+import re
+import socket
+import sys
+
+from thoughts_common import request_id
+
+FORMAT = "[%(asctime)s] %(levelname)s [%(request_id)s] %(module)s: %(message)s"
+DEFAULT_SYSLOG_PORT = 5140
+
+# Second line of defence: credentials must never be logged, even by mistake.
+_SECRETS = [
+    (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1[redacted]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
+    (re.compile(r"\b((?:password|passwd|secret|token)=)[^&\s]+", re.IGNORECASE), r"\1[redacted]"),
+    (re.compile(r'("(?:password|passwd|secret|token)"\s*:\s*")[^"]*', re.IGNORECASE), r"\1[redacted]"),
+]
+
+
+def redact(text):
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class ContextFilter(logging.Filter):
+    """Adds the current request id to every record."""
+
+    def filter(self, record):
+        record.request_id = request_id.get()
+        return True
+
+
+class SafeFormatter(logging.Formatter):
+    """Scrubs credentials from the whole line, traceback included."""
+
+    def format(self, record):
+        return redact(super().format(record))
+
+
+class TaggedSysLogHandler(logging.handlers.SysLogHandler):
+    """SysLogHandler over UDP that names its program (Python's sends no tag)."""
+
+    def __init__(self, tag, host, port):
+        super().__init__(address=(host, port), facility=self.LOG_USER, socktype=socket.SOCK_DGRAM)
+        self.ident = f"{tag}: "
+
+    def handleError(self, record):
+        # A syslog receiver that is down must never break a request.
+        pass
+
+
+def syslog_address():
+    host = os.environ.get("SYSLOG_HOST", "").strip()
+    if not host:
+        return None
+    return host, int(os.environ.get("SYSLOG_PORT") or DEFAULT_SYSLOG_PORT)
+
+
+def configure(tag, level=None):
+    """Configure the root logger for a service; safe to call more than once."""
+    level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
+    address = syslog_address()
+    if address:
+        handler = TaggedSysLogHandler(tag, *address)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter(FORMAT))
+    handler.addFilter(ContextFilter())
+    handler.thoughts_handler = True
+
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "thoughts_handler", False)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Werkzeug's own access log would duplicate our REQUEST/RESPONSE lines.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return handler

@@ -1,0 +1,51 @@
+"""Prometheus metrics for the Flask services, correct with several uWSGI workers.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set, every worker writes its samples to files
+in that folder and ``/metrics`` adds them up, so one scrape sees the whole
+process pool. The variable must be set before prometheus_client is imported
+(uwsgi.ini and the process runners do that).
+"""
+
+import os
+from pathlib import Path
+
+from prometheus_flask_exporter import PrometheusMetrics
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+NOT_TRACKED = [r"^/healthz$", r"^/readyz$", r"^/metrics$"]
+
+
+def _in_uwsgi_worker():
+    try:
+        import uwsgi
+    except ImportError:
+        return False
+    return uwsgi.worker_id() > 0
+
+
+def prepare_multiproc_dir():
+    """Create the folder and drop samples of earlier runs.
+
+    Runs where the app is loaded: in the uWSGI master before it forks the
+    workers, or in a single process. A worker loading the app lazily must not
+    wipe what its siblings wrote, so it leaves the folder alone.
+    """
+    path = os.environ.get(MULTIPROC_ENV)
+    if not path:
+        return None
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not _in_uwsgi_worker():
+        for stale in folder.glob("*.db"):
+            stale.unlink(missing_ok=True)
+    return folder
+
+
+def init_app(app, **kwargs):
+    prepare_multiproc_dir()
+    return PrometheusMetrics(
+        app,
+        group_by="url_rule",
+        excluded_paths=NOT_TRACKED,
+        **kwargs,
+    )

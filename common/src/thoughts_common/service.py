@@ -1,0 +1,77 @@
+"""Everything a Thoughts Flask service needs around its own API, in one call."""
+
+import logging
+import time
+
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from thoughts_common import health, logconfig, metrics, request_id, tokens
+from thoughts_common.auth import PUBLIC_KEY_CONFIG
+from thoughts_common.database import Database
+
+logger = logging.getLogger("thoughts_common.requests")
+
+
+def create_flask_app(import_name, tag, database_url, config=None):
+    """A Flask app with request ids, logging, JSON errors, metrics and health checks.
+
+    ``tag`` is the syslog program name (e.g. ``users_backend``). Returns the
+    app; its database is ``app.extensions["database"]``.
+    """
+    logconfig.configure(tag)
+    app = Flask(import_name)
+    app.config.update(
+        JSON_SORT_KEYS=False,
+        RESTX_MASK_SWAGGER=False,
+        ERROR_404_HELP=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    app.config.update(config or {})
+    if PUBLIC_KEY_CONFIG not in app.config:
+        app.config[PUBLIC_KEY_CONFIG] = tokens.require_key("JWT_PUBLIC_KEY")
+
+    request_id.init_flask(app)
+    _log_requests(app)
+    _json_errors(app)
+
+    database = Database(database_url)
+    database.init_app(app)
+    health.init_app(app, database.ping)
+    app.extensions["metrics"] = metrics.init_app(app)
+    return app
+
+
+def _log_requests(app):
+    @app.before_request
+    def _log_request():
+        g.request_started = time.perf_counter()
+        logger.info("REQUEST %s %s", request.method, request.full_path.rstrip("?"))
+
+    @app.after_request
+    def _log_response(response):
+        started = g.pop("request_started", None)
+        if started is not None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.info("RESPONSE TIME %d ms", round(elapsed_ms))
+        status = response.status_code
+        level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        logger.log(level, "RESPONSE STATUS %d", status)
+        return response
+
+
+def _json_errors(app):
+    """JSON errors for routes outside flask-restx (which has its own handler)."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc):
+        response = jsonify(message=exc.description)
+        response.status_code = exc.code
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        logger.exception("Unhandled exception on %s %s", request.method, request.path)
+        response = jsonify(message=InternalServerError.description)
+        response.status_code = 500
+        return response

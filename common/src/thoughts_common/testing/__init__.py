@@ -1,0 +1,1 @@
+"""Test helpers shared by the services: real servers, real databases, real syslog."""

@@ -1,0 +1,62 @@
+"""Fresh PostgreSQL databases for a test run, dropped afterwards.
+
+The server defaults to the local one (``TEST_POSTGRES_URL`` overrides it).
+When it cannot be reached, tests that need it are skipped, except with
+``CI=true`` where they fail: CI must never pass without PostgreSQL.
+"""
+
+import os
+import uuid
+
+import psycopg
+import pytest
+from psycopg import sql
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def server_url():
+    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER)
+
+
+def in_ci():
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(reason):
+    message = f"PostgreSQL is required: {reason}"
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: not skipping)", pytrace=False)
+    pytest.skip(message)
+
+
+class PostgresServer:
+    def __init__(self, url=None):
+        self.url = url or server_url()
+        self.created = []
+
+    def _admin(self):
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=3)
+
+    def create_database(self, prefix="thoughts_test"):
+        name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        try:
+            with self._admin() as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.OperationalError as exc:
+            unavailable(f"{self.url}: {exc}".strip())
+        self.created.append(name)
+        base = psycopg.conninfo.conninfo_to_dict(self.url)
+        base["dbname"] = name
+        user = base.get("user", "postgres")
+        password = f":{base['password']}" if base.get("password") else ""
+        host, port = base.get("host", "127.0.0.1"), base.get("port", "5432")
+        return f"postgresql+psycopg://{user}{password}@{host}:{port}/{name}"
+
+    def drop_all(self):
+        if not self.created:
+            return
+        with self._admin() as conn:
+            for name in self.created:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        self.created.clear()

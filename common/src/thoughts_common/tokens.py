@@ -1,0 +1,116 @@
+"""RS256 JSON Web Tokens: signing (users backend) and verification (everyone)."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ALGORITHM = "RS256"
+DEFAULT_LIFETIME = dt.timedelta(hours=2)
+ADMIN_ROLE = "admin"
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, unsigned or signed with another key."""
+
+
+class KeyNotConfigured(RuntimeError):
+    pass
+
+
+def load_key(name):
+    """A PEM key from ``<name>`` or from the file named by ``<name>_FILE``.
+
+    ``name`` is e.g. ``JWT_PUBLIC_KEY``. Returns None when neither is set.
+    """
+    value = os.environ.get(name)
+    if value:
+        return value.replace("\\n", "\n")
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text()
+        except OSError as exc:
+            raise KeyNotConfigured(f"{name}_FILE={path} cannot be read: {exc.strerror}") from exc
+    return None
+
+
+def require_key(name):
+    key = load_key(name)
+    if not key:
+        raise KeyNotConfigured(f"set {name} (PEM text) or {name}_FILE (a path to a PEM file)")
+    return key
+
+
+def encode(claims, private_key, lifetime=DEFAULT_LIFETIME, now=None):
+    now = now or dt.datetime.now(dt.UTC)
+    payload = {**claims, "iat": now, "exp": now + lifetime}
+    return jwt.encode(payload, private_key, algorithm=ALGORITHM)
+
+
+def decode(token, public_key):
+    """The claims of a valid token; InvalidToken otherwise.
+
+    Only RS256 is accepted, so ``alg: none`` and HS256 tokens signed with the
+    public key as a shared secret are refused; ``exp`` must be present.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            public_key,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "username"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(type(exc).__name__) from None
+    if not isinstance(claims.get("username"), str) or not claims["username"]:
+        raise InvalidToken("MissingUsername")
+    return claims
+
+
+def is_admin(claims):
+    return claims.get("role") == ADMIN_ROLE
+
+
+def generate_key_pair(directory, bits=2048):
+    """Write ``private.pem`` and ``public.pem`` into ``directory`` unless present."""
+    directory = Path(directory)
+    private_path, public_path = directory / "private.pem", directory / "public.pem"
+    if private_path.exists() and public_path.exists():
+        return private_path, public_path
+    directory.mkdir(parents=True, exist_ok=True)
+    private, public = new_key_pair(bits)
+    private_path.write_text(private)
+    private_path.chmod(0o600)
+    public_path.write_text(public)
+    return private_path, public_path
+
+
+def new_key_pair(bits=2048):
+    """A fresh RSA key pair as (private PEM, public PEM) strings."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+        .decode()
+    )
+    return private, public
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = sys.argv[1] if len(sys.argv) > 1 else "var/keys"
+    for path in generate_key_pair(target):
+        print(path)

@@ -1,0 +1,63 @@
+import logging
+
+import pytest
+from thoughts_common import logconfig, request_id
+
+
+@pytest.fixture
+def syslog_logging(monkeypatch, syslog_receiver):
+    monkeypatch.setenv("SYSLOG_HOST", "127.0.0.1")
+    monkeypatch.setenv("SYSLOG_PORT", str(syslog_receiver.port))
+    logconfig.configure("some_service")
+    yield syslog_receiver
+    monkeypatch.delenv("SYSLOG_HOST")
+    logconfig.configure("some_service")
+
+
+def test_book_format_with_tag_and_request_id(syslog_logging):
+    token = request_id.current.set("rid-1")
+    try:
+        logging.getLogger("x").warning("Retrieved %d thoughts for user %s", 3, "bruce")
+    finally:
+        request_id.current.reset(token)
+    line = syslog_logging.wait_for("Retrieved 3 thoughts")[0]
+    # "<tag>: [2026-11-27 10:00:00,123] WARNING [rid-1] test_logconfig: message"
+    assert line.startswith("some_service: [")
+    assert line.endswith("] WARNING [rid-1] test_logconfig: Retrieved 3 thoughts for user bruce")
+
+
+def test_lines_outside_a_request_carry_a_dash(syslog_logging):
+    logging.getLogger("x").info("starting")
+    assert " INFO [-] test_logconfig: starting" in syslog_logging.wait_for("starting")[0]
+
+
+def test_credentials_are_redacted(syslog_logging):
+    logging.getLogger("x").info("header Bearer abc.def.ghi and body password=hunter2&u=1")
+    try:
+        raise ValueError('{"password": "hunter2"}')
+    except ValueError:
+        logging.getLogger("x").exception("failed")
+    syslog_logging.wait_for("failed")
+    text = "\n".join(syslog_logging.snapshot())
+    assert "hunter2" not in text and "abc.def.ghi" not in text
+    assert "Bearer [redacted]" in text
+
+
+def test_level_from_environment(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    logconfig.configure("x")
+    assert logging.getLogger().level == logging.WARNING
+    monkeypatch.delenv("LOG_LEVEL")
+    logconfig.configure("x")
+    assert logging.getLogger().level == logging.INFO
+    assert len([h for h in logging.getLogger().handlers if getattr(h, "thoughts_handler", False)]) == 1
+
+
+def test_unreachable_syslog_does_not_raise(monkeypatch):
+    monkeypatch.setenv("SYSLOG_HOST", "127.0.0.1")
+    monkeypatch.setenv("SYSLOG_PORT", "9")  # discard port; nothing listens on UDP 9 here
+    logconfig.configure("x")
+    for _ in range(20):
+        logging.getLogger("x").error("nobody listens")
+    monkeypatch.delenv("SYSLOG_HOST")
+    logconfig.configure("x")

@@ -1,0 +1,42 @@
+"""Thoughts users backend: an application factory in the Flask tutorial's style."""
+
+import datetime as dt
+import os
+
+from flask_restx import Api
+from thoughts_common import database, tokens
+from thoughts_common.body import feature_enabled
+from thoughts_common.service import create_flask_app
+
+TAG = "users_backend"
+
+
+def create_app(config=None):
+    """Build the app; ``config`` overrides what comes from the environment."""
+    settings = {
+        "DATABASE_URL": database.database_url(TAG),
+        "FEATURE_SIGNUP": feature_enabled("signup"),
+        "JWT_LIFETIME": dt.timedelta(minutes=int(os.environ.get("JWT_LIFETIME_MINUTES", "120"))),
+    }
+    settings.update(config or {})
+    if "JWT_PRIVATE_KEY" not in settings:
+        settings["JWT_PRIVATE_KEY"] = tokens.require_key("JWT_PRIVATE_KEY")
+
+    app = create_flask_app(__name__, TAG, settings["DATABASE_URL"], settings)
+
+    from users_backend.admin_namespace import admin_namespace
+    from users_backend.api_namespace import api_namespace
+
+    api = Api(
+        app,
+        version="1.0",
+        title="Thoughts users backend",
+        description="Log in to get a JWT; administer users.",
+        doc="/",
+        catch_all_404s=True,
+        authorizations={"bearer": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+    )
+    api.add_namespace(api_namespace, path="/api")
+    api.add_namespace(admin_namespace, path="/admin")
+
+    return app

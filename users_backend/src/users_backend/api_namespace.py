@@ -1,0 +1,94 @@
+"""Public API: log in, and sign up when the feature is on."""
+
+import logging
+
+from flask import current_app
+from flask_restx import Namespace, Resource, abort, fields
+from thoughts_common import body, tokens
+
+from users_backend import users
+from users_backend.models import USERNAME_MAX_LENGTH
+
+logger = logging.getLogger(__name__)
+
+api_namespace = Namespace("api", description="Public operations")
+
+credentials_model = api_namespace.model(
+    "Credentials",
+    {
+        "username": fields.String(required=True, max_length=USERNAME_MAX_LENGTH, example="bruce"),
+        "password": fields.String(required=True, example="bruce"),
+    },
+)
+token_model = api_namespace.model("Token", {"Authorized": fields.String(example="Bearer eyJ...")})
+user_model = api_namespace.model(
+    "User",
+    {"id": fields.Integer(), "username": fields.String(), "creation": fields.DateTime(dt_format="iso8601")},
+)
+error_model = api_namespace.model("Error", {"message": fields.String()})
+
+
+def read_credentials():
+    credentials = body.fields("username", "password")
+    for name in ("username", "password"):
+        value = credentials[name]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            abort(400, f"{name} is required")
+        if not isinstance(value, str):
+            abort(400, f"{name} must be a string")
+    return credentials
+
+
+def database():
+    return current_app.extensions["database"]
+
+
+def issue_token(user):
+    claims = {"username": user.username}
+    if user.is_admin:
+        claims["role"] = tokens.ADMIN_ROLE
+    token = tokens.encode(claims, current_app.config["JWT_PRIVATE_KEY"], current_app.config["JWT_LIFETIME"])
+    return f"Bearer {token}"
+
+
+@api_namespace.route("/login/")
+class Login(Resource):
+    @api_namespace.doc("login", description="Form or JSON body with username and password.")
+    @api_namespace.expect(credentials_model)
+    @api_namespace.response(200, "Logged in", token_model)
+    @api_namespace.response(400, "Missing field or malformed body", error_model)
+    @api_namespace.response(401, "Wrong username or password", error_model)
+    def post(self):
+        credentials = read_credentials()
+        user = users.authenticate(database().session(), credentials["username"], credentials["password"])
+        if user is None:
+            logger.info("Login refused for user %s", credentials["username"])
+            abort(401, "Wrong username or password")
+        logger.info("Login succeeded for user %s", user.username)
+        return {"Authorized": issue_token(user)}
+
+
+@api_namespace.route("/users/")
+class SignUp(Resource):
+    @api_namespace.doc("signup", description="Public sign-up; only when FEATURE_SIGNUP is on.")
+    @api_namespace.expect(credentials_model)
+    @api_namespace.response(201, "Created", user_model)
+    @api_namespace.response(400, "Invalid field", error_model)
+    @api_namespace.response(404, "Sign-up is off", error_model)
+    @api_namespace.response(409, "Username taken", error_model)
+    def post(self):
+        if not current_app.config["FEATURE_SIGNUP"]:
+            abort(404, "Sign-up is not enabled")
+        credentials = read_credentials()
+        return create(credentials["username"], credentials["password"])
+
+
+def create(username, password, is_admin=False):
+    """Shared by sign-up and the admin endpoint: 201, 400 or 409."""
+    try:
+        user = users.create_user(database().session(), username, password, is_admin=is_admin)
+    except users.InvalidUser as exc:
+        abort(400, str(exc))
+    except users.DuplicateUser:
+        abort(409, f"Username {username} is already taken")
+    return users.as_dict(user), 201

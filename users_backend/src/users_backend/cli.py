@@ -1,0 +1,66 @@
+"""``users-backend`` command: migrations, users and demo data.
+
+Needs only the database settings, not the JWT keys, so a migration job can
+run it without any secret.
+"""
+
+from pathlib import Path
+
+import click
+from thoughts_common import database, migrations
+
+from users_backend import TAG, users
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+DEMO_USERS = [("bruce", "bruce"), ("stephen", "stephen")]
+
+
+def _url():
+    return database.database_url(TAG)
+
+
+def _session():
+    return database.Database(_url()).sessionmaker()
+
+
+@click.group(help="Thoughts users backend administration.")
+def main():
+    pass
+
+
+@main.command(help="Apply the Alembic migrations (to head unless a revision is given).")
+@click.argument("revision", default="head")
+def migrate(revision):
+    migrations.upgrade(MIGRATIONS, _url(), revision)
+    click.echo(f"users database at revision {revision}")
+
+
+@main.command(help="Revert the Alembic migrations (to base unless a revision is given).")
+@click.argument("revision", default="base")
+def downgrade(revision):
+    migrations.downgrade(MIGRATIONS, _url(), revision)
+    click.echo(f"users database at revision {revision}")
+
+
+@main.command("create-user", help="Create a user (the password is asked for unless given).")
+@click.argument("username")
+@click.option("--password", envvar="NEW_USER_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Give the user the admin role.")
+def create_user(username, password, admin):
+    with _session() as session:
+        try:
+            users.create_user(session, username, password, is_admin=admin)
+        except users.InvalidUser as exc:
+            raise click.BadParameter(str(exc)) from None
+        except users.DuplicateUser:
+            raise click.ClickException(f"user {username} already exists") from None
+    click.echo(f"created {'admin ' if admin else ''}user {username}")
+
+
+@main.command("seed-demo", help="Create the book's demo users unless they exist.")
+def seed_demo():
+    with _session() as session:
+        for username, password in DEMO_USERS:
+            if users.find(session, username) is None:
+                users.create_user(session, username, password)
+                click.echo(f"created demo user {username}")

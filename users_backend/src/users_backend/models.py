@@ -1,0 +1,28 @@
+"""The users table."""
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+USERNAME_MAX_LENGTH = 50
+
+
+def utcnow():
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), unique=True, nullable=False)
+    # An argon2 hash (PHC string), never the password itself.
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
+    # Naive UTC, as the book stored it.
+    creation: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

@@ -1,0 +1,74 @@
+import pytest
+from thoughts_common import tokens
+
+
+@pytest.fixture
+def bruce(make_user):
+    return make_user("bruce", "bruce")
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "form"])
+def test_login_returns_a_bearer_token(client, bruce, rsa_key_pair, as_json):
+    credentials = {"username": "bruce", "password": "bruce"}
+    kwargs = {"json": credentials} if as_json else {"data": credentials}
+
+    response = client.post("/api/login/", **kwargs)
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert list(body) == ["Authorized"]
+    scheme, token = body["Authorized"].split(" ")
+    assert scheme == "Bearer"
+    claims = tokens.decode(token, rsa_key_pair[1])
+    assert claims["username"] == "bruce"
+    assert claims["exp"] > claims["iat"]
+    assert "role" not in claims
+
+
+def test_admin_token_carries_the_role(client, make_user, rsa_key_pair, login):
+    make_user("root", "secret-root", admin=True)
+    token = login("root", "secret-root").split(" ")[1]
+    assert tokens.decode(token, rsa_key_pair[1])["role"] == "admin"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"username": "bruce", "password": "wrong"}, {"username": "nobody", "password": "bruce"}],
+    ids=["wrong-password", "unknown-user"],
+)
+def test_wrong_credentials_are_one_and_the_same_401(client, bruce, credentials):
+    response = client.post("/api/login/", data=credentials)
+    assert response.status_code == 401
+    assert response.get_json() == {"message": "Wrong username or password"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"password": "bruce"}, "username is required"),
+        ({"username": "bruce"}, "password is required"),
+        ({"username": "", "password": "bruce"}, "username is required"),
+        ({"username": "bruce", "password": ""}, "password is required"),
+        ({"username": "bruce", "password": 12}, "password must be a string"),
+    ],
+)
+def test_missing_or_empty_field_is_400(client, bruce, body, message):
+    response = client.post("/api/login/", json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {"message": message}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [("{not json", "Malformed JSON body"), ('["bruce", "bruce"]', "The JSON body must be an object")],
+)
+def test_malformed_json_is_400(client, raw, message):
+    response = client.post("/api/login/", data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json() == {"message": message}
+
+
+def test_login_only_accepts_post(client):
+    response = client.get("/api/login/")
+    assert response.status_code == 405
+    assert "message" in response.get_json()

@@ -1,0 +1,48 @@
+import pytest
+from sqlalchemy import inspect
+from thoughts_common import database, migrations
+from users_backend.cli import MIGRATIONS
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+    return request.getfixturevalue("postgres_server").create_database("users_migrate")
+
+
+def tables(url):
+    engine = database.create(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_to_head_and_downgrade_to_base(empty_database):
+    migrations.upgrade(MIGRATIONS, empty_database)
+    assert {"users", "alembic_version"} <= tables(empty_database)
+    assert migrations.current_heads(MIGRATIONS, empty_database) == {"0001"}
+
+    migrations.downgrade(MIGRATIONS, empty_database)
+    assert "users" not in tables(empty_database)
+    assert migrations.current_heads(MIGRATIONS, empty_database) == set()
+
+    migrations.upgrade(MIGRATIONS, empty_database)
+    assert "users" in tables(empty_database)
+
+
+def test_models_match_the_migrations(empty_database):
+    """Autogenerate finds nothing to do: the models and the migrations agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from users_backend.models import Base
+
+    migrations.upgrade(MIGRATIONS, empty_database)
+    engine = database.create(empty_database)
+    try:
+        with engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []

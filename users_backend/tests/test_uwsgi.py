@@ -1,0 +1,162 @@
+"""The real server: uWSGI with 2 workers, as `make run` and the images start it."""
+
+import concurrent.futures
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from thoughts_common.testing.network import SyslogReceiver, free_port
+from thoughts_common.testing.processes import ServerProcess
+
+SERVICE_DIR = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def cli(*args, env):
+    return subprocess.run([BIN / "users-backend", *args], env=env, check=True, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def syslog():
+    receiver = SyslogReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def server_env(tmp_path_factory, key_files, syslog):
+    import os
+
+    folder = tmp_path_factory.mktemp("uwsgi")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'users.sqlite3'}",
+        "JWT_PRIVATE_KEY_FILE": str(key_files[0]),
+        "JWT_PUBLIC_KEY_FILE": str(key_files[1]),
+        "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
+        "HTTP_BIND": f"127.0.0.1:{free_port()}",
+        "SYSLOG_HOST": "127.0.0.1",
+        "SYSLOG_PORT": str(syslog.port),
+    }
+    cli("migrate", env=env)
+    cli("seed-demo", env=env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(server_env):
+    base = f"http://{server_env['HTTP_BIND']}"
+    process = ServerProcess(
+        [str(BIN / "uwsgi"), "--ini", str(SERVICE_DIR / "uwsgi.ini")], env=server_env, health_url=f"{base}/healthz"
+    )
+    process.wait_healthy()
+    process.base = base
+    yield process
+    process.stop()
+
+
+def login_count(metrics_text):
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith("flask_http_request_duration_seconds_count{") and 'url_rule="/api/login/"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_metrics_count_every_request_across_both_workers(server, server_env):
+    n = 40
+    with requests.Session() as session:
+        before = login_count(session.get(f"{server.base}/metrics").text)
+
+    def attempt(i):
+        password = "bruce" if i % 2 else "wrong"
+        return requests.post(f"{server.base}/api/login/", data={"username": "bruce", "password": password}).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(attempt, range(n)))
+
+    assert sorted(set(statuses)) == [200, 401]
+    text = requests.get(f"{server.base}/metrics").text
+    assert login_count(text) - before == n
+    assert re.search(r'flask_http_request_duration_seconds_count\{[^}]*status="401"[^}]*url_rule="/api/login/"', text)
+    # Both worker processes recorded samples: the numbers above are their sum.
+    writers = {p.name.rsplit("_", 1)[1] for p in Path(server_env["PROMETHEUS_MULTIPROC_DIR"]).glob("histogram_*.db")}
+    assert len(writers) >= 2
+
+
+def test_login_under_uwsgi(server):
+    response = requests.post(f"{server.base}/api/login/", data={"username": "bruce", "password": "bruce"})
+    assert response.status_code == 200
+    assert response.json()["Authorized"].startswith("Bearer ")
+
+
+def test_logs_reach_syslog_with_both_tags(server, syslog):
+    requests.get(f"{server.base}/healthz", headers={"X-Request-ID": "uwsgi-tags"})
+    app_line = syslog.wait_for("users_backend: ", "[uwsgi-tags]", "RESPONSE STATUS 200")
+    assert app_line
+    uwsgi_lines = [m for m in syslog.snapshot() if "users_backend_uwsgi:" in m]
+    assert any("spawned uWSGI worker" in m for m in uwsgi_lines)
+
+
+def test_a_second_start_cleans_old_metric_samples(server_env, tmp_path):
+    """Samples of an earlier run must not be added to a new run's numbers."""
+    env = {**server_env, "HTTP_BIND": f"127.0.0.1:{free_port()}", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "m")}
+    base = f"http://{env['HTTP_BIND']}"
+    for _ in range(2):
+        process = ServerProcess(
+            [str(BIN / "uwsgi"), "--ini", str(SERVICE_DIR / "uwsgi.ini")], env=env, health_url=f"{base}/healthz"
+        )
+        process.wait_healthy()
+        requests.post(f"{base}/api/login/", data={"username": "bruce", "password": "bruce"})
+        count = login_count(requests.get(f"{base}/metrics").text)
+        process.stop()
+        assert count == 1
+
+
+def test_sigterm_stops_gracefully(server_env, tmp_path):
+    # Without a syslog host uWSGI prints its own lines, which this test reads.
+    env = {
+        **{k: v for k, v in server_env.items() if k != "SYSLOG_HOST"},
+        "HTTP_BIND": f"127.0.0.1:{free_port()}",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "m"),
+    }
+    process = ServerProcess(
+        [str(BIN / "uwsgi"), "--ini", str(SERVICE_DIR / "uwsgi.ini")],
+        env=env,
+        health_url=f"http://{env['HTTP_BIND']}/healthz",
+    )
+    process.wait_healthy()
+
+    code, seconds = process.stop(signal.SIGTERM, timeout=20)
+
+    output = process.read_output()
+    assert code == 0, output
+    assert seconds < 10
+    assert "graceful shutdown triggered" in output
+    assert "goodbye to uWSGI" in output
+    assert "respawn" not in output.split("graceful shutdown triggered")[-1]
+
+
+def test_cli_creates_users_that_can_log_in(server, server_env):
+    env = {**server_env, "NEW_USER_PASSWORD": "s3cret"}
+    assert "created admin user boss" in cli("create-user", "boss", "--admin", env=env).stdout
+    duplicate = subprocess.run([BIN / "users-backend", "create-user", "boss"], env=env, capture_output=True, text=True)
+    assert duplicate.returncode != 0 and "already exists" in duplicate.stderr
+    response = requests.post(f"{server.base}/api/login/", json={"username": "boss", "password": "s3cret"})
+    assert response.status_code == 200
+
+
+def test_seed_demo_is_idempotent(server_env):
+    assert cli("seed-demo", env=server_env).stdout == ""
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_user_needs_a_name():
+    result = subprocess.run(["make", "-s", "user"], cwd=SERVICE_DIR.parent, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "usage: make user" in result.stdout
