@@ -60,6 +60,14 @@ def server(server_env):
     process.stop()
 
 
+def sample(metrics_text, name):
+    """The value of one unlabelled or fully labelled sample, e.g. 'logins_total{result="success"}'."""
+    for line in metrics_text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in the metrics")
+
+
 def login_count(metrics_text):
     total = 0.0
     for line in metrics_text.splitlines():
@@ -71,7 +79,8 @@ def login_count(metrics_text):
 def test_metrics_count_every_request_across_both_workers(server, server_env):
     n = 40
     with requests.Session() as session:
-        before = login_count(session.get(f"{server.base}/metrics").text)
+        before_text = session.get(f"{server.base}/metrics").text
+    before = login_count(before_text)
 
     def attempt(i):
         password = "bruce" if i % 2 else "wrong"
@@ -83,10 +92,21 @@ def test_metrics_count_every_request_across_both_workers(server, server_env):
     assert sorted(set(statuses)) == [200, 401]
     text = requests.get(f"{server.base}/metrics").text
     assert login_count(text) - before == n
+    for result in ("success", "failure"):
+        name = f'logins_total{{result="{result}"}}'
+        already = sample(before_text, name) if name in before_text else 0
+        assert sample(text, name) - already == n / 2
     assert re.search(r'flask_http_request_duration_seconds_count\{[^}]*status="401"[^}]*url_rule="/api/login/"', text)
     # Both worker processes recorded samples: the numbers above are their sum.
     writers = {p.name.rsplit("_", 1)[1] for p in Path(server_env["PROMETHEUS_MULTIPROC_DIR"]).glob("histogram_*.db")}
     assert len(writers) >= 2
+
+
+def test_saturation_gauges_describe_the_worker_pool(server):
+    text = requests.get(f"{server.base}/metrics").text
+    assert sample(text, "uwsgi_workers") == 2
+    assert 0 <= sample(text, "uwsgi_workers_busy") <= 1
+    assert sample(text, "uwsgi_memory_rss_bytes") > 10_000_000
 
 
 def test_login_under_uwsgi(server):

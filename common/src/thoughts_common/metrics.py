@@ -11,6 +11,8 @@ from pathlib import Path
 
 from prometheus_flask_exporter import PrometheusMetrics
 
+from thoughts_common import uwsgi_metrics
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 NOT_TRACKED = [r"^/healthz$", r"^/readyz$", r"^/metrics$"]
 
@@ -47,5 +49,6 @@ def init_app(app, **kwargs):
         app,
         group_by="url_rule",
         excluded_paths=NOT_TRACKED,
+        metrics_decorator=uwsgi_metrics.refreshed,
         **kwargs,
     )

@@ -4,6 +4,7 @@ import logging
 
 from flask import current_app
 from flask_restx import Namespace, Resource, abort, fields
+from prometheus_client import Counter
 from thoughts_common import body, tokens
 
 from users_backend import users
@@ -12,6 +13,8 @@ from users_backend.models import USERNAME_MAX_LENGTH
 logger = logging.getLogger(__name__)
 
 api_namespace = Namespace("api", description="Public operations")
+
+LOGINS = Counter("logins", "Login attempts by result", ["result"])
 
 credentials_model = api_namespace.model(
     "Credentials",
@@ -62,8 +65,10 @@ class Login(Resource):
         credentials = read_credentials()
         user = users.authenticate(database().session(), credentials["username"], credentials["password"])
         if user is None:
+            LOGINS.labels(result="failure").inc()
             logger.info("Login refused for user %s", credentials["username"])
             abort(401, "Wrong username or password")
+        LOGINS.labels(result="success").inc()
         logger.info("Login succeeded for user %s", user.username)
         return {"Authorized": issue_token(user)}
 

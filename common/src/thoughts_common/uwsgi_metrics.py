@@ -1,0 +1,55 @@
+"""Saturation gauges of the uWSGI worker pool, refreshed at every scrape.
+
+``uwsgi.workers()`` reads the master's shared table, so whichever worker
+serves ``/metrics`` sees the whole pool. Outside uWSGI nothing is reported.
+"""
+
+import functools
+import os
+
+from prometheus_client import Gauge
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+@functools.cache
+def _gauges():
+    # Created on first use, once the multiprocess folder exists. "mostrecent":
+    # the value of the last scrape wins instead of a sum over the workers.
+    return (
+        Gauge("uwsgi_workers", "uWSGI worker processes", multiprocess_mode="mostrecent"),
+        Gauge("uwsgi_workers_busy", "uWSGI workers serving requests, the scrape aside", multiprocess_mode="mostrecent"),
+        Gauge("uwsgi_memory_rss_bytes", "Resident memory of all uWSGI workers", multiprocess_mode="mostrecent"),
+    )
+
+
+def _rss_bytes(pid):
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def update():
+    try:
+        import uwsgi
+    except ImportError:
+        return
+    me = uwsgi.worker_id()
+    workers = [w for w in uwsgi.workers() if w.get("pid")]
+    count, busy, rss = _gauges()
+    count.set(len(workers))
+    busy.set(sum(1 for w in workers if w["status"] == "busy" and w["id"] != me))
+    rss.set(sum(_rss_bytes(w["pid"]) for w in workers))
+
+
+def refreshed(view):
+    """Decorate a metrics view so the gauges are fresh when it answers."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        update()
+        return view(*args, **kwargs)
+
+    return wrapper
