@@ -1,4 +1,5 @@
 import pytest
+
 from thoughts_common import database
 
 

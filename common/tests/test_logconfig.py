@@ -1,6 +1,7 @@
 import logging
 
 import pytest
+
 from thoughts_common import logconfig, request_id
 
 

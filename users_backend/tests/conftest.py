@@ -1,10 +1,10 @@
 import pytest
 from sqlalchemy import delete
+
 from thoughts_common import migrations, tokens
+from users_backend import create_app, users
 from users_backend.cli import MIGRATIONS
 from users_backend.models import User
-
-from users_backend import create_app, users
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+
 from users_backend.models import User
 
 

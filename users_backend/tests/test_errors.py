@@ -1,5 +1,6 @@
-from thoughts_common import logconfig
 from werkzeug.exceptions import InternalServerError
+
+from thoughts_common import logconfig
 
 
 def test_unknown_route_is_a_json_404(client):

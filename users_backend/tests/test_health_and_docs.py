@@ -1,6 +1,7 @@
 import time
 
 import pytest
+
 from thoughts_common.testing.network import TcpProxy
 
 
@@ -31,6 +32,7 @@ def test_swagger_ui_and_spec(client):
 def postgres_behind_proxy(postgres_server):
     """A migrated PostgreSQL database reached through a proxy the test can cut."""
     from sqlalchemy.engine import make_url
+
     from thoughts_common import migrations
     from users_backend.cli import MIGRATIONS
 

@@ -1,5 +1,6 @@
 import pytest
 from sqlalchemy import inspect
+
 from thoughts_common import database, migrations
 from users_backend.cli import MIGRATIONS
 
@@ -36,6 +37,7 @@ def test_models_match_the_migrations(empty_database):
     """Autogenerate finds nothing to do: the models and the migrations agree."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
+
     from users_backend.models import Base
 
     migrations.upgrade(MIGRATIONS, empty_database)

@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+
 from thoughts_common import logconfig
 
 

@@ -8,6 +8,7 @@ import json
 
 import jwt
 import pytest
+
 from thoughts_common import tokens
 
 BODY = {"username": "ann", "password": "p"}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from thoughts_common.testing.network import SyslogReceiver, free_port
 from thoughts_common.testing.processes import ServerProcess
 

@@ -1,7 +1,5 @@
 """Request bodies sent as a form or as JSON, read the same way."""
 
-import os
-
 from flask import request
 from flask_restx import abort
 
@@ -24,9 +22,3 @@ def fields(*names):
     else:
         data = request.form
     return {name: data.get(name) for name in names}
-
-
-def feature_enabled(name, environ=None):
-    """``FEATURE_<NAME>`` flags (chapter 9): on for 1/true/yes/on."""
-    value = (environ or os.environ).get(f"FEATURE_{name.upper()}", "")
-    return value.strip().lower() in ("1", "true", "yes", "on")

@@ -4,8 +4,8 @@ import datetime as dt
 import os
 
 from flask_restx import Api
-from thoughts_common import database, tokens
-from thoughts_common.body import feature_enabled
+
+from thoughts_common import database, features, tokens
 from thoughts_common.service import create_flask_app
 
 TAG = "users_backend"
@@ -15,7 +15,7 @@ def create_app(config=None):
     """Build the app; ``config`` overrides what comes from the environment."""
     settings = {
         "DATABASE_URL": database.database_url(TAG),
-        "FEATURE_SIGNUP": feature_enabled("signup"),
+        "FEATURE_SIGNUP": features.enabled("signup"),
         "JWT_LIFETIME": dt.timedelta(minutes=int(os.environ.get("JWT_LIFETIME_MINUTES", "120"))),
     }
     settings.update(config or {})

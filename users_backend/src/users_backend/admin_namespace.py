@@ -1,8 +1,8 @@
 """Admin API: create users. Requires a token with ``role: admin``."""
 
 from flask_restx import Namespace, Resource
-from thoughts_common.auth import token_required
 
+from thoughts_common.auth import token_required
 from users_backend.api_namespace import create, credentials_model, error_model, read_credentials, user_model
 
 admin_namespace = Namespace("admin", description="Admin operations (admin token required)")

@@ -5,8 +5,8 @@ import logging
 from flask import current_app
 from flask_restx import Namespace, Resource, abort, fields
 from prometheus_client import Counter
-from thoughts_common import body, tokens
 
+from thoughts_common import body, tokens
 from users_backend import users
 from users_backend.models import USERNAME_MAX_LENGTH
 

@@ -7,8 +7,8 @@ run it without any secret.
 from pathlib import Path
 
 import click
-from thoughts_common import database, migrations
 
+from thoughts_common import database, migrations
 from users_backend import TAG, users
 
 MIGRATIONS = Path(__file__).parent / "migrations"
