@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LOCAL_PACKAGES := common users_backend
+LOCAL_PACKAGES := common users_backend thoughts_backend
 KEYS := var/keys/private.pem
 
 export JWT_PRIVATE_KEY_FILE ?= $(CURDIR)/var/keys/private.pem
@@ -38,6 +38,8 @@ prepare: $(STAMP) $(KEYS)
 	mkdir -p var/run var/log
 	$(BIN)/users-backend migrate
 	$(BIN)/users-backend seed-demo
+	$(BIN)/thoughts-backend migrate
+	$(BIN)/thoughts-backend seed-demo
 
 run: prepare
 	$(BIN)/honcho start -f Procfile -e native.env

@@ -62,3 +62,10 @@ def test_unreachable_syslog_does_not_raise(monkeypatch):
         logging.getLogger("x").error("nobody listens")
     monkeypatch.delenv("SYSLOG_HOST")
     logconfig.configure("x")
+
+
+def test_user_input_cannot_forge_log_lines(syslog_logging):
+    logging.getLogger("x").info("Searching with params %s", "a\n[2026-01-01] ERROR [x] forged\x1b[31m")
+    line = syslog_logging.wait_for("Searching with params")[0]
+    assert "\n" not in line and "\x1b" not in line
+    assert line.endswith("Searching with params a\\n[2026-01-01] ERROR [x] forged\\x1b[31m")

@@ -39,8 +39,23 @@ class ContextFilter(logging.Filter):
         return True
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def escape_controls(text):
+    """Newlines and other control characters as escapes: user input cannot forge lines."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 class SafeFormatter(logging.Formatter):
-    """Scrubs credentials from the whole line, traceback included."""
+    """One record, one line: control characters escaped, credentials scrubbed.
+
+    Tracebacks keep their newlines (rsyslog stores them as #012).
+    """
+
+    def formatMessage(self, record):
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
 
     def format(self, record):
         return redact(super().format(record))

@@ -1,0 +1,121 @@
+"""Public API: your own thoughts (token required), and everyone's with search."""
+
+from flask import current_app, g, request
+from flask_restx import Namespace, Resource, abort, fields
+
+from thoughts_backend import paging, thoughts
+from thoughts_backend.metrics import THOUGHTS_CREATED
+from thoughts_backend.models import TEXT_MAX_LENGTH
+from thoughts_common import body
+from thoughts_common.auth import token_required
+
+api_namespace = Namespace("api", description="Public operations")
+
+thought_model = api_namespace.model(
+    "Thought",
+    {
+        "id": fields.Integer(example=1),
+        "username": fields.String(example="bruce"),
+        "text": fields.String(example="And now, if you'll excuse me, it's time for the final countdown"),
+        "timestamp": fields.String(description="UTC, ISO 8601", example="2019-05-07T13:47:34"),
+    },
+)
+new_thought_model = api_namespace.model(
+    "NewThought", {"text": fields.String(required=True, min_length=1, max_length=TEXT_MAX_LENGTH)}
+)
+error_model = api_namespace.model("Error", {"message": fields.String()})
+
+PAGING_PARAMS = {
+    "limit": {
+        "in": "query",
+        "type": "integer",
+        "description": f"Thoughts per page, 1 to {paging.MAX_LIMIT} (default {paging.DEFAULT_LIMIT})",
+    },
+    "after": {
+        "in": "query",
+        "type": "integer",
+        "description": 'Only thoughts with a larger id; the Link rel="next" header carries it',
+    },
+}
+
+
+def database():
+    return current_app.extensions["database"]
+
+
+def read_page():
+    try:
+        return paging.parse(request.args)
+    except paging.InvalidPaging as exc:
+        abort(400, str(exc))
+
+
+def listing(page_of_thoughts):
+    """The JSON array of one page, with a Link header when there is a next one."""
+    rows, next_after = page_of_thoughts
+    headers = {}
+    if next_after is not None:
+        headers["Link"] = paging.next_link(request.script_root + request.path, request.args, next_after)
+    return [thoughts.as_dict(thought) for thought in rows], 200, headers
+
+
+@api_namespace.route("/me/thoughts/")
+class MyThoughts(Resource):
+    @api_namespace.doc("list_my_thoughts", security="bearer", params=PAGING_PARAMS)
+    @api_namespace.response(200, "Your thoughts, ordered by id", [thought_model])
+    @api_namespace.response(400, "Invalid limit or after", error_model)
+    @api_namespace.response(401, "Missing or invalid token", error_model)
+    @token_required()
+    def get(self):
+        page = read_page()
+        return listing(thoughts.for_user(database().session(), g.claims["username"], page))
+
+    @api_namespace.doc("create_thought", security="bearer", description="Form or JSON body with text.")
+    @api_namespace.expect(new_thought_model)
+    @api_namespace.response(201, "Created", thought_model)
+    @api_namespace.response(400, "Missing, blank or too long text", error_model)
+    @api_namespace.response(401, "Missing or invalid token", error_model)
+    @token_required()
+    def post(self):
+        text = body.fields("text")["text"]
+        try:
+            thought = thoughts.create_thought(database().session(), g.claims["username"], text)
+        except thoughts.InvalidThought as exc:
+            abort(400, str(exc))
+        THOUGHTS_CREATED.inc()
+        return thoughts.as_dict(thought), 201
+
+
+@api_namespace.route("/thoughts/")
+class Thoughts(Resource):
+    @api_namespace.doc(
+        "search_thoughts",
+        params={
+            "search": {
+                "in": "query",
+                "type": "string",
+                "description": "Case-insensitive substring of the text; % _ and \\ are literal",
+            },
+            **PAGING_PARAMS,
+        },
+    )
+    @api_namespace.response(200, "Matching thoughts, ordered by id", [thought_model])
+    @api_namespace.response(400, "Invalid search, limit or after", error_model)
+    def get(self):
+        page = read_page()
+        try:
+            return listing(thoughts.search(database().session(), request.args.get("search", ""), page))
+        except thoughts.InvalidSearch as exc:
+            abort(400, str(exc))
+
+
+@api_namespace.route("/thoughts/<int:thought_id>/")
+class OneThought(Resource):
+    @api_namespace.doc("get_thought")
+    @api_namespace.response(200, "The thought", thought_model)
+    @api_namespace.response(404, "No thought with that id", error_model)
+    def get(self, thought_id):
+        thought = thoughts.find(database().session(), thought_id)
+        if thought is None:
+            abort(404, f"Thought {thought_id} not found")
+        return thoughts.as_dict(thought)

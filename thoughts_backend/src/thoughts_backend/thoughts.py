@@ -1,0 +1,112 @@
+"""Plain functions over the thoughts table; the API modules stay thin."""
+
+import logging
+
+from sqlalchemy import delete, select
+
+from thoughts_backend import paging, textsearch
+from thoughts_backend.models import MAX_ID, TEXT_MAX_LENGTH, USERNAME_MAX_LENGTH, Thought, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidThought(ValueError):
+    pass
+
+
+class InvalidSearch(ValueError):
+    pass
+
+
+def _check_storable(value, name):
+    """Text every engine can store: PostgreSQL refuses NUL, and lone surrogates are no UTF-8."""
+    if "\x00" in value:
+        raise InvalidThought(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidThought(f"{name} is not valid Unicode") from None
+
+
+def validate_text(text):
+    if text is None:
+        raise InvalidThought("text is required")
+    if not isinstance(text, str):
+        raise InvalidThought("text must be a string")
+    if not text.strip():
+        raise InvalidThought("text must not be blank")
+    if len(text) > TEXT_MAX_LENGTH:
+        raise InvalidThought(f"text is longer than {TEXT_MAX_LENGTH} characters")
+    _check_storable(text, "text")
+
+
+def create_thought(session, username, text, timestamp=None):
+    validate_text(text)
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise InvalidThought(f"username is longer than {USERNAME_MAX_LENGTH} characters")
+    thought = Thought(username=username, text=text, timestamp=timestamp or utcnow())
+    session.add(thought)
+    session.commit()
+    logger.info("Created thought %d for user %s", thought.id, username)
+    return thought
+
+
+def _paged(statement, page):
+    return statement.where(Thought.id > page.after).order_by(Thought.id).limit(page.limit + 1)
+
+
+def for_user(session, username, page):
+    """One page of the user's thoughts, and the id the next page starts after (None at the end)."""
+    rows = session.scalars(_paged(select(Thought).where(Thought.username == username), page)).all()
+    thoughts, next_after = paging.split(rows, page)
+    logger.info("Retrieved %d thoughts for user %s", len(thoughts), username)
+    return thoughts, next_after
+
+
+def search_statement(term, page, dialect_name):
+    """The search query, also used as is by the test that EXPLAINs it on PostgreSQL."""
+    statement = select(Thought)
+    if term:
+        pattern = textsearch.contains_pattern(term)
+        logger.info("Searching with params %s", pattern)
+        statement = statement.where(textsearch.matches(Thought.text, pattern, dialect_name))
+    return _paged(statement, page)
+
+
+def search(session, term, page):
+    """One page of the thoughts whose text contains ``term`` in any case (all when empty), and the next id."""
+    if term:
+        try:
+            _check_storable(term, "search")
+        except InvalidThought as exc:
+            raise InvalidSearch(str(exc)) from None
+    dialect_name = session.get_bind().dialect.name
+    rows = session.scalars(search_statement(term, page, dialect_name)).all()
+    thoughts, next_after = paging.split(rows, page)
+    logger.info("Retrieved %d thoughts", len(thoughts))
+    return thoughts, next_after
+
+
+def find(session, thought_id):
+    if not 0 < thought_id <= MAX_ID:
+        return None
+    return session.get(Thought, thought_id)
+
+
+def delete_thought(session, thought_id):
+    """True when a thought was deleted, False when there was none with that id."""
+    if not 0 < thought_id <= MAX_ID:
+        return False
+    deleted = session.execute(delete(Thought).where(Thought.id == thought_id)).rowcount
+    session.commit()
+    return deleted > 0
+
+
+def as_dict(thought):
+    return {
+        "id": thought.id,
+        "username": thought.username,
+        "text": thought.text,
+        "timestamp": thought.timestamp.isoformat(timespec="seconds"),
+    }
+
