@@ -109,4 +109,3 @@ def as_dict(thought):
         "text": thought.text,
         "timestamp": thought.timestamp.isoformat(timespec="seconds"),
     }
-
