@@ -5,13 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LOCAL_PACKAGES := common users_backend thoughts_backend
+LOCAL_PACKAGES := common users_backend thoughts_backend frontend
 KEYS := var/keys/private.pem
 
 export JWT_PRIVATE_KEY_FILE ?= $(CURDIR)/var/keys/private.pem
 export JWT_PUBLIC_KEY_FILE ?= $(CURDIR)/var/keys/public.pem
 
-.PHONY: help install run prepare test lint format user lock clean
+.PHONY: help install run prepare test test-packages lint format user lock clean
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
@@ -31,6 +31,10 @@ $(STAMP): requirements/lock.txt $(foreach p,$(LOCAL_PACKAGES),$(p)/pyproject.tom
 	$(BIN)/pip install --quiet --no-deps $(foreach p,$(LOCAL_PACKAGES),-e ./$(p))
 	touch $@
 
+# Debian packages the tests drive for real (the browser test needs Chromium).
+test-packages:
+	@tools/ensure-system-packages /usr/bin/chromium=chromium
+
 $(KEYS): | $(STAMP)
 	$(BIN)/python -m thoughts_common.tokens var/keys
 
@@ -40,12 +44,13 @@ prepare: $(STAMP) $(KEYS)
 	$(BIN)/users-backend seed-demo
 	$(BIN)/thoughts-backend migrate
 	$(BIN)/thoughts-backend seed-demo
+	$(BIN)/thoughts-frontend secret-key var/keys/django-secret-key
 
 run: prepare
 	$(BIN)/honcho start -f Procfile -e native.env
 
 # Each package's tests run from its own folder, as they do inside its image.
-test: $(STAMP)
+test: $(STAMP) test-packages
 	@for package in $(LOCAL_PACKAGES); do \
 		echo "== $$package"; \
 		(cd $$package && ../$(BIN)/pytest $(PYTEST_ARGS)) || exit 1; \

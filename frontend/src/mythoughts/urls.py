@@ -1,0 +1,12 @@
+"""URLs of the frontend: the app's pages plus /metrics from django-prometheus."""
+
+from django.urls import include, path
+from django_prometheus.exports import ExportToDjangoView
+
+from thoughts_common import uwsgi_metrics
+
+urlpatterns = [
+    path("", include("thoughts.urls")),
+    # django-prometheus's view (multiprocess-aware), plus the uWSGI pool's saturation gauges.
+    path("metrics", uwsgi_metrics.refreshed(ExportToDjangoView), name="prometheus-django-metrics"),
+]

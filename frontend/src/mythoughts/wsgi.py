@@ -1,0 +1,22 @@
+"""WSGI entry point: ``module = mythoughts.wsgi:application`` (uWSGI).
+
+uWSGI loads this module once in its master and then forks the workers, so the
+Prometheus multiprocess folder is cleaned here, before any metric exists.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mythoughts.settings")
+
+from thoughts_common.metrics import prepare_multiproc_dir
+
+prepare_multiproc_dir()
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()
+
+from thoughts_common import tokens  # noqa: E402
+
+# Fail at start (uWSGI's need-app), not at the first login, without the key.
+tokens.require_key("JWT_PUBLIC_KEY")

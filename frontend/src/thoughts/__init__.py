@@ -1,0 +1,1 @@
+"""The ``thoughts`` app: the book's pages, backed by the users and thoughts services."""

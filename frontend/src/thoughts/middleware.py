@@ -1,0 +1,55 @@
+"""Request ids, request logging and backend failures as pages."""
+
+import logging
+import time
+
+from django.shortcuts import render
+
+from thoughts import backends, request_ids, session
+from thoughts_common import request_id
+
+logger = logging.getLogger(__name__)
+
+
+class RequestIdMiddleware:
+    """Takes or creates X-Request-ID, logs the request in the book's lines, echoes the id.
+
+    Outermost middleware: the id is bound before anything else logs, and the
+    time covers the whole request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request_ids.bind(request_id.accept_or_create(request.META.get(request_id.WSGI_KEY)))
+        started = time.perf_counter()
+        logger.info("REQUEST %s %s", request.method, request.get_full_path())
+
+        response = self.get_response(request)
+
+        logger.info("RESPONSE TIME %d ms", round((time.perf_counter() - started) * 1000))
+        status = response.status_code
+        level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        logger.log(level, "RESPONSE STATUS %d", status)
+        response[request_id.HEADER] = request.request_id
+        return response
+
+
+class BackendFailureMiddleware:
+    """A backend that fails is a page with 502/503/504; a backend 401 is a new login."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, backends.NotAuthenticated):
+            logger.info("The %s backend refused the token: back to the login page", exception.service)
+            return session.redirect_to_login(request)
+        if isinstance(exception, backends.BackendFailure):
+            context = {"failure": exception, "request_id": getattr(request, "request_id", "")}
+            return render(request, "thoughts/backend_error.html", context, status=exception.status)
+        return None

@@ -1,0 +1,180 @@
+"""The book's pages: your thoughts, share one, search, log in/out, and sign up (flag)."""
+
+import datetime as dt
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from thoughts import backends, session
+
+logger = logging.getLogger(__name__)
+
+# Thought ids are 64-bit integers in the backend; a larger "after" cannot be one.
+MAX_ID = 2**63 - 1
+WRONG_LOGIN = "Invalid login/password, please try again."
+
+
+def _after(request):
+    """The keyset position of the page asked for (``?after=<id>``), if any."""
+    value = request.GET.get("after", "").strip()
+    if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
+        return value
+    return None
+
+
+def _pager(request, page, next_after, **query):
+    """Links to the first and the next page, the position taken from the backend's Link header."""
+    path = reverse(page)
+    first_url = f"{path}?{urlencode(query)}" if query else path
+    next_url = f"{path}?{urlencode({**query, 'after': next_after})}" if next_after else None
+    return {"first_url": first_url if _after(request) else None, "next_url": next_url}
+
+
+def _displayable(thoughts):
+    """Adds a parsed ``when`` to each thought (kept as text when it is not ISO 8601)."""
+    shown = []
+    for thought in thoughts:
+        if not isinstance(thought, dict):
+            continue
+        item = dict(thought)
+        try:
+            item["when"] = dt.datetime.fromisoformat(str(thought.get("timestamp", "")))
+        except ValueError:
+            item["when"] = None
+        shown.append(item)
+    return shown
+
+
+def _list_page(request, user, status=200, error=None, text=""):
+    thoughts, next_after = backends.my_thoughts(user.token, settings.PAGE_SIZE, _after(request))
+    context = {
+        "thoughts": _displayable(thoughts),
+        **_pager(request, "list-thoughts", next_after),
+        "error": error,
+        "text": text,
+    }
+    return render(request, "thoughts/list_thoughts.html", context, status=status)
+
+
+@require_GET
+@session.login_required
+def list_thoughts(request):
+    return _list_page(request, session.current_user(request))
+
+
+@require_POST
+@session.login_required
+def new_thought(request):
+    user = session.current_user(request)
+    text = request.POST.get("text", "")
+    if not text.strip():
+        return _list_page(request, user, 400, "Your thought is empty: write something to share.")
+    # Browsers send line breaks as CRLF; count them as one character like the text box does.
+    text = text.replace("\r\n", "\n")
+    limit = settings.THOUGHT_MAX_LENGTH
+    if len(text) > limit:
+        message = f"A thought has at most {limit} characters; yours has {len(text)}."
+        return _list_page(request, user, 400, message, text)
+
+    response = backends.new_thought(user.token, text)
+    if response.status_code == 400:
+        return _list_page(request, user, 400, backends.message_of(response), text)
+    logger.info("User %s shared thought %s", user.username, response.json().get("id"))
+    return redirect("list-thoughts")
+
+
+@require_GET
+def search(request):
+    text = request.GET.get("search", "")
+    thoughts, next_after = backends.search(text, settings.PAGE_SIZE, _after(request))
+    context = {
+        "search": text,
+        "thoughts": _displayable(thoughts),
+        **_pager(request, "search", next_after, search=text),
+    }
+    return render(request, "thoughts/search.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def login(request):
+    context = {"next": request.POST.get("next") or request.GET.get("next", "")}
+    if request.method == "GET":
+        return render(request, "thoughts/login.html", context)
+
+    username = request.POST.get("username", "").strip()
+    password = request.POST.get("password", "")
+    context["username"] = username
+    if not username or not password:
+        context["warning"] = "Please enter your username and password."
+        return render(request, "thoughts/login.html", context, status=400)
+
+    answer = backends.login(username, password)
+    if answer.status_code != 200:
+        context["warning"] = WRONG_LOGIN if answer.status_code == 401 else backends.message_of(answer)
+        return render(request, "thoughts/login.html", context, status=answer.status_code)
+    return _logged_in(request, answer, session.safe_next(request))
+
+
+def _logged_in(request, answer, target):
+    try:
+        authorized = answer.json()["Authorized"]
+    except (ValueError, KeyError, TypeError):
+        raise backends.BackendBroken(backends.USERS, "login answer without a token") from None
+    response = redirect(target)
+    session.log_in(request, response, authorized)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def logout(request):
+    """POST logs out (CSRF-protected); GET asks for confirmation."""
+    if request.method == "GET":
+        return render(request, "thoughts/logout.html")
+    user = session.current_user(request)
+    if user:
+        logger.info("User %s logged out", user.username)
+    return session.log_out(redirect("login"))
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if not settings.FEATURE_SIGNUP:
+        raise Http404("Sign-up is not enabled")
+    context = {}
+    if request.method == "GET":
+        return render(request, "thoughts/signup.html", context)
+
+    username = request.POST.get("username", "").strip()
+    password = request.POST.get("password", "")
+    context["username"] = username
+    if not username or not password:
+        context["warning"] = "Please choose a username and a password."
+        return render(request, "thoughts/signup.html", context, status=400)
+    if password != request.POST.get("password2", password):
+        context["warning"] = "The two passwords differ."
+        return render(request, "thoughts/signup.html", context, status=400)
+
+    answer = backends.sign_up(username, password)
+    if answer.status_code == 404:
+        logger.error("The users backend refuses sign-up (FEATURE_SIGNUP off there) while the frontend offers it")
+        context["warning"] = "Sign-up is not available right now."
+        return render(request, "thoughts/signup.html", context, status=503)
+    if answer.status_code != 201:
+        context["warning"] = backends.message_of(answer)
+        return render(request, "thoughts/signup.html", context, status=answer.status_code)
+    logger.info("User %s signed up", username)
+
+    answer = backends.login(username, password)
+    if answer.status_code != 200:
+        raise backends.BackendBroken(backends.USERS, f"login after sign-up answered {answer.status_code}")
+    return _logged_in(request, answer, "list-thoughts")
+
+
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})

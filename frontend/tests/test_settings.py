@@ -1,0 +1,103 @@
+"""Settings from the environment: secret key, debug, allowed hosts; the dev secret-key command."""
+
+import json
+import stat
+import subprocess
+import sys
+
+from frontend_testing import BIN, FRONTEND_DIR, clean_environ
+
+SHOW = (
+    "import json, django; from django.conf import settings as s; django.setup(); "
+    "print(json.dumps({'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, 'key': s.SECRET_KEY, "
+    "'signup': s.FEATURE_SIGNUP, 'thoughts': s.THOUGHTS_BACKEND_URL, 'users': s.USER_BACKEND_URL}))"
+)
+
+
+def settings_with(**env):
+    """The settings a fresh process computes from ``env`` (stdout, stderr, exit code)."""
+    result = subprocess.run(
+        [sys.executable, "-c", SHOW],
+        env=clean_environ(DJANGO_SETTINGS_MODULE="mythoughts.settings", **env),
+        cwd=FRONTEND_DIR / "src",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result
+
+
+def shown(**env):
+    result = settings_with(**env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_no_secret_key_no_start():
+    result = settings_with()
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "thoughts-frontend secret-key" in result.stderr
+
+
+def test_secret_key_from_the_environment_or_a_file(tmp_path):
+    assert shown(DJANGO_SECRET_KEY="k" * 50)["key"] == "k" * 50
+    path = tmp_path / "secret"
+    path.write_text("from-a-file-" + "x" * 40 + "\n")
+    assert shown(DJANGO_SECRET_KEY_FILE=path)["key"] == "from-a-file-" + "x" * 40
+    missing = settings_with(DJANGO_SECRET_KEY_FILE=tmp_path / "absent")
+    assert missing.returncode != 0 and "cannot be read" in missing.stderr
+
+
+def test_secret_key_command_creates_the_file_once(tmp_path):
+    path = tmp_path / "keys" / "django-secret-key"
+    command = [str(BIN / "thoughts-frontend"), "secret-key", str(path)]
+    subprocess.run(command, check=True, capture_output=True)
+    first = path.read_text()
+    subprocess.run(command, check=True, capture_output=True)
+
+    assert path.read_text() == first
+    assert len(first.strip()) >= 50
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert shown(DJANGO_SECRET_KEY_FILE=path)["key"] == first.strip()
+
+
+def test_debug_only_with_django_debug_1():
+    key = {"DJANGO_SECRET_KEY": "k" * 50}
+    assert shown(**key)["debug"] is False
+    assert shown(DJANGO_DEBUG="1", **key)["debug"] is True
+    for value in ("0", "", "false", "yes"):
+        assert shown(DJANGO_DEBUG=value, **key)["debug"] is False
+
+
+def test_hosts_backends_and_flags_from_the_environment():
+    key = {"DJANGO_SECRET_KEY": "k" * 50}
+    defaults = shown(**key)
+    assert defaults["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
+    assert defaults["thoughts"] == "http://127.0.0.1:8001"
+    assert defaults["users"] == "http://127.0.0.1:8002"
+    assert defaults["signup"] is False
+
+    custom = shown(
+        DJANGO_ALLOWED_HOSTS="frontend.example.local, .example.local",
+        THOUGHTS_BACKEND_URL="http://thoughts.example.local/",
+        USER_BACKEND_URL="http://users.example.local",
+        FEATURE_SIGNUP="true",
+        **key,
+    )
+    assert custom["hosts"] == ["frontend.example.local", ".example.local"]
+    assert custom["thoughts"] == "http://thoughts.example.local"
+    assert custom["users"] == "http://users.example.local"
+    assert custom["signup"] is True
+
+
+def test_django_system_checks_pass():
+    result = subprocess.run(
+        [sys.executable, str(FRONTEND_DIR / "manage.py"), "check"],
+        env=clean_environ(DJANGO_SECRET_KEY="k" * 50),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
