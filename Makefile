@@ -11,12 +11,18 @@ KEYS := var/keys/private.pem
 export JWT_PRIVATE_KEY_FILE ?= $(CURDIR)/var/keys/private.pem
 export JWT_PUBLIC_KEY_FILE ?= $(CURDIR)/var/keys/public.pem
 
-.PHONY: help install run prepare test test-packages lint format user lock clean
+TRAFFIC_VENV := .venv-traffic
+TRAFFIC_HOST ?= http://127.0.0.1:8000
+TRAFFIC_USERS_COUNT ?= 5
+TRAFFIC_TIME ?= 60s
+
+.PHONY: help install run prepare test test-packages lint format user lock clean traffic
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
 	@echo "make test                   run every test (installs what it needs)"
 	@echo "make user NAME=.. PASSWORD=.. [ADMIN=1]   create a user in the native database"
+	@echo "make traffic [TRAFFIC_TIME=60s TRAFFIC_USERS_COUNT=5]   Locust against the running system"
 	@echo "make lint                   ruff"
 	@echo "make lock                   re-pin requirements/lock.txt after changing dependencies"
 
@@ -75,5 +81,15 @@ lock: $(STAMP)
 		-o requirements/lock.txt requirements/dev.in
 	$(BIN)/python requirements/strip-local.py requirements/lock.txt
 
+# Locust has its own virtualenv: it pins its own pytest and friends.
+$(TRAFFIC_VENV)/.installed: traffic/requirements.lock.txt
+	test -x $(TRAFFIC_VENV)/bin/python || $(PYTHON) -m venv $(TRAFFIC_VENV)
+	$(TRAFFIC_VENV)/bin/pip install --quiet -r traffic/requirements.lock.txt
+	touch $@
+
+traffic: $(TRAFFIC_VENV)/.installed
+	$(TRAFFIC_VENV)/bin/locust -f traffic/locustfile.py --headless --only-summary \
+		-u $(TRAFFIC_USERS_COUNT) -r $(TRAFFIC_USERS_COUNT) -t $(TRAFFIC_TIME) --host $(TRAFFIC_HOST)
+
 clean:
-	rm -rf $(VENV) var/run
+	rm -rf $(VENV) $(TRAFFIC_VENV) var/run
