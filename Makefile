@@ -16,7 +16,7 @@ TRAFFIC_HOST ?= http://127.0.0.1:8000
 TRAFFIC_USERS_COUNT ?= 5
 TRAFFIC_TIME ?= 60s
 
-.PHONY: help install run prepare test test-packages lint format user lock clean traffic
+.PHONY: help install run prepare observability test test-packages lint format user lock clean traffic
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
@@ -39,7 +39,8 @@ $(STAMP): requirements/lock.txt $(foreach p,$(LOCAL_PACKAGES),$(p)/pyproject.tom
 
 # Debian packages the tests drive for real (the browser test needs Chromium).
 test-packages:
-	@tools/ensure-system-packages /usr/bin/chromium=chromium
+	@tools/ensure-system-packages /usr/bin/chromium=chromium rsyslogd=rsyslog promtool=prometheus \
+		amtool=prometheus-alertmanager
 
 $(KEYS): | $(STAMP)
 	$(BIN)/python -m thoughts_common.tokens var/keys
@@ -52,15 +53,29 @@ prepare: $(STAMP) $(KEYS)
 	$(BIN)/thoughts-backend seed-demo
 	$(BIN)/thoughts-frontend secret-key var/keys/django-secret-key
 
-run: prepare
-	$(BIN)/honcho start -f Procfile -e native.env
+# rsyslog, Prometheus and Alertmanager from Debian's packages when we can
+# install them (root); frontail from npm. What cannot be had is named, and the
+# rest runs.
+observability:
+	@tools/ensure-system-packages --warn rsyslogd=rsyslog prometheus=prometheus \
+		prometheus-alertmanager=prometheus-alertmanager
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory logs/node_modules/.package-lock.json; \
+		else echo "npm is missing: the log viewer (frontail) will not start"; fi
+
+logs/node_modules/.package-lock.json: logs/package-lock.json
+	npm ci --prefix logs --no-audit --no-fund --silent
+
+run: prepare observability
+	tools/native-run
 
 # Each package's tests run from its own folder, as they do inside its image.
-test: $(STAMP) test-packages
+test: $(STAMP) test-packages logs/node_modules/.package-lock.json
 	@for package in $(LOCAL_PACKAGES); do \
 		echo "== $$package"; \
 		(cd $$package && ../$(BIN)/pytest $(PYTEST_ARGS)) || exit 1; \
 	done
+	@echo "== tests (across services, infrastructure)"
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

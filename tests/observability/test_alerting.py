@@ -1,0 +1,196 @@
+"""Alertmanager configuration, the alert receiver, and an alert going end to end."""
+
+import subprocess
+import time
+
+import pytest
+import requests
+
+from thoughts_common.testing.network import wait_until
+
+SAMPLE = {
+    "version": "4",
+    "groupKey": '{}:{alertname="TargetDown", job="thoughts_backend"}',
+    "status": "firing",
+    "receiver": "webhook",
+    "groupLabels": {"alertname": "TargetDown", "job": "thoughts_backend"},
+    "commonLabels": {"alertname": "TargetDown", "job": "thoughts_backend"},
+    "commonAnnotations": {},
+    "externalURL": "http://127.0.0.1:9093",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": "TargetDown", "job": "thoughts_backend", "instance": "127.0.0.1:8001"},
+            "annotations": {"summary": "thoughts_backend is down on 127.0.0.1:8001"},
+            "startsAt": "2024-01-01T00:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://127.0.0.1:9090/graph",
+            "fingerprint": "0123456789abcdef",
+        },
+        {
+            "status": "resolved",
+            "labels": {"alertname": "TargetDown", "job": "thoughts_backend", "instance": "127.0.0.1:8011"},
+            "annotations": {},
+            "startsAt": "2024-01-01T00:00:00Z",
+            "endsAt": "2024-01-01T00:05:00Z",
+            "generatorURL": "http://127.0.0.1:9090/graph",
+            "fingerprint": "fedcba9876543210",
+        },
+    ],
+}
+
+
+def render(obs, output, url):
+    env = {"PATH": "/usr/bin:/bin"}
+    if url is not None:
+        env["ALERT_WEBHOOK_URL"] = url
+    return subprocess.run(
+        ["sh", str(obs.ALERTMANAGER_DIR / "render.sh"), str(output)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_rendered_alertmanager_config_passes_amtool(amtool, obs, tmp_path):
+    output = obs.render_alertmanager_config(tmp_path, "http://127.0.0.1:9095/alerts")
+    result = subprocess.run([amtool, "check-config", str(output)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+    config = obs.read_yaml(output)
+    [receiver] = config["receivers"]
+    assert config["route"]["receiver"] == receiver["name"]
+    assert receiver["webhook_configs"][0]["url"] == "http://127.0.0.1:9095/alerts"
+    # short enough for a demo, long enough to group a burst
+    assert config["route"]["group_wait"] in ("5s", "10s", "15s")
+
+
+def test_the_template_alone_is_not_a_valid_config(amtool, obs):
+    # Alertmanager 0.25 expands no variables: starting it on the template must fail loudly.
+    result = subprocess.run(
+        [amtool, "check-config", str(obs.ALERTMANAGER_DIR / "alertmanager.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+
+
+def test_render_keeps_special_characters_of_the_url(obs, tmp_path):
+    url = "https://hooks.example.com/services/T0|B1?token=a&b=c\\d"
+    result = render(obs, tmp_path / "am.yml", url)
+    assert result.returncode == 0, result.stderr
+    assert obs.read_yaml(tmp_path / "am.yml")["receivers"][0]["webhook_configs"][0]["url"] == url
+
+
+@pytest.mark.parametrize("url", [None, "", "ftp://example.com/", "http://a b/", "http://x/'y"])
+def test_render_refuses_a_missing_or_bad_url(obs, tmp_path, url):
+    result = render(obs, tmp_path / "am.yml", url)
+    assert result.returncode == 1
+    assert "ALERT_WEBHOOK_URL" in result.stderr
+    assert not (tmp_path / "am.yml").exists()
+
+
+def test_render_then_runs_the_command(obs, tmp_path):
+    result = subprocess.run(
+        ["sh", str(obs.ALERTMANAGER_DIR / "render.sh"), str(tmp_path / "am.yml"), "--", "echo", "started"],
+        env={"PATH": "/usr/bin:/bin", "ALERT_WEBHOOK_URL": "http://127.0.0.1:1/"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "started\n"
+    assert (tmp_path / "am.yml").exists()
+
+
+def test_alert_receiver_appends_every_posted_alert(obs, tmp_path):
+    receiver = obs.start_alert_receiver(tmp_path)
+    try:
+        answer = requests.post(f"{receiver.url}/alerts", json=SAMPLE, timeout=5)
+        assert answer.status_code == 200
+        assert answer.json() == {"written": 2}
+        requests.post(f"{receiver.url}/", json={**SAMPLE, "alerts": SAMPLE["alerts"][:1]}, timeout=5)
+
+        entries = obs.read_alerts(receiver.output)
+        fingerprints = [entry["fingerprint"] for entry in entries]
+        assert fingerprints == ["0123456789abcdef", "fedcba9876543210", "0123456789abcdef"]
+        first = entries[0]
+        assert first["status"] == "firing"
+        assert first["labels"]["alertname"] == "TargetDown"
+        assert first["receiver"] == "webhook"
+        assert first["receivedAt"]
+        # the last alerts are visible over HTTP too
+        assert len(requests.get(receiver.url, timeout=5).json()) == 3
+
+        for bad in (b"not json", b"{}", b'{"alerts": "no"}', b"[1, 2]"):
+            answer = requests.post(f"{receiver.url}/alerts", data=bad, timeout=5)
+            assert answer.status_code == 400, bad
+        assert len(obs.read_alerts(receiver.output)) == 3
+    finally:
+        receiver.stop()
+
+
+def prometheus_api(stack, path, **params):
+    answer = requests.get(f"{stack['prometheus'].url}/api/v1/{path}", params=params, timeout=5)
+    answer.raise_for_status()
+    return answer.json()["data"]
+
+
+def test_target_down_alert_reaches_the_receiver_through_alertmanager(alerting_stack, obs):
+    started = time.monotonic()
+    dead_instance = alerting_stack["dead_targets"]["thoughts_backend"][0]
+
+    def delivered():
+        return [
+            entry
+            for entry in obs.read_alerts(alerting_stack["receiver"].output)
+            if entry["labels"].get("alertname") == "TargetDown"
+            and entry["labels"].get("job") == "thoughts_backend"
+            and entry["status"] == "firing"
+        ]
+
+    [alert, *_] = wait_until(delivered, timeout=90, interval=0.5, message="TargetDown at the receiver")
+    assert alert["labels"]["instance"] == dead_instance
+    assert alert["labels"]["severity"] == "critical"
+    assert alert["annotations"]["summary"] == f"thoughts_backend is down on {dead_instance}"
+    # It came through Alertmanager's route, not from Prometheus directly.
+    assert alert["receiver"] == "webhook"
+    print(f"TargetDown reached the receiver {time.monotonic() - started:.1f} s after the stack was up")
+
+
+def test_every_rule_evaluates_without_error_on_a_live_prometheus(alerting_stack, obs):
+    expected = {
+        rule.get("alert") or rule.get("record")
+        for path in (obs.PROMETHEUS_DIR / "rules").glob("*.yml")
+        for group in obs.read_yaml(path)["groups"]
+        for rule in group["rules"]
+    }
+
+    def evaluated():
+        groups = prometheus_api(alerting_stack, "rules")["groups"]
+        rules = [rule for group in groups for rule in group["rules"]]
+        # Never evaluated: Go's zero time.
+        if not rules or any(rule.get("lastEvaluation", "0001").startswith("0001") for rule in rules):
+            return None
+        return rules
+
+    rules = wait_until(evaluated, timeout=30, interval=0.5, message="every rule evaluated once")
+    assert {rule["name"] for rule in rules} == expected
+    broken = {rule["name"]: rule.get("lastError") for rule in rules if rule["health"] != "ok"}
+    assert broken == {}
+
+
+def test_alertmanager_is_discovered_and_scraped(alerting_stack):
+    def discovered():
+        active = prometheus_api(alerting_stack, "alertmanagers")["activeAlertmanagers"]
+        return [item["url"] for item in active]
+
+    [url] = wait_until(discovered, timeout=30, message="Alertmanager discovered")
+    assert url.startswith(alerting_stack["alertmanager"].url)
+
+    for job in ("alertmanager", "prometheus"):
+        query = f'up{{job="{job}"}} == 1'
+        wait_until(lambda q=query: prometheus_api(alerting_stack, "query", query=q)["result"], 30, message=query)
