@@ -18,7 +18,11 @@ ADDRESSES = {
     "frontail": ("logs (frontail)", "http://127.0.0.1:9001", "http://127.0.0.1:9001/"),
     "prometheus": ("Prometheus", "http://127.0.0.1:9090", "http://127.0.0.1:9090/-/ready"),
     "alertmanager": ("Alertmanager", "http://127.0.0.1:9093", "http://127.0.0.1:9093/-/ready"),
-    "alert_receiver": ("alert receiver", "http://127.0.0.1:9095 -> var/alerts/alerts.jsonl", "http://127.0.0.1:9095/healthz"),
+    "alert_receiver": (
+        "alert receiver",
+        "http://127.0.0.1:9095 -> var/alerts/alerts.jsonl",
+        "http://127.0.0.1:9095/healthz",
+    ),
 }
 TIMEOUT_SECONDS = 90
 
