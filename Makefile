@@ -16,13 +16,15 @@ TRAFFIC_HOST ?= http://127.0.0.1:8000
 TRAFFIC_USERS_COUNT ?= 5
 TRAFFIC_TIME ?= 60s
 
-.PHONY: help install run prepare observability test test-packages lint format user lock clean traffic
+.PHONY: help install run prepare observability compose-secrets images test test-packages lint format user lock clean traffic
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
 	@echo "make test                   run every test (installs what it needs)"
 	@echo "make user NAME=.. PASSWORD=.. [ADMIN=1]   create a user in the native database"
 	@echo "make traffic [TRAFFIC_TIME=60s TRAFFIC_USERS_COUNT=5]   Locust against the running system"
+	@echo "make images                 build every image of docker-compose.yaml, test stages included"
+	@echo "make compose-secrets        the secrets docker compose mounts (var/compose-secrets)"
 	@echo "make lint                   ruff"
 	@echo "make lock                   re-pin requirements/lock.txt after changing dependencies"
 
@@ -40,7 +42,7 @@ $(STAMP): requirements/lock.txt $(foreach p,$(LOCAL_PACKAGES),$(p)/pyproject.tom
 # Debian packages the tests drive for real (the browser test needs Chromium).
 test-packages:
 	@tools/ensure-system-packages /usr/bin/chromium=chromium rsyslogd=rsyslog promtool=prometheus \
-		amtool=prometheus-alertmanager
+		amtool=prometheus-alertmanager docker-compose=docker-compose
 
 $(KEYS): | $(STAMP)
 	$(BIN)/python -m thoughts_common.tokens var/keys
@@ -95,6 +97,22 @@ lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
 		-o requirements/lock.txt requirements/dev.in
 	$(BIN)/python requirements/strip-local.py requirements/lock.txt
+
+compose-secrets: $(STAMP)
+	@tools/compose-secrets
+
+# Every image of docker-compose.yaml, test stages included (they run the
+# tests inside the images). Docker when there is an engine, else the
+# podman-based tool of this workplace.
+BUILD_IMAGES ?= ../shared/tools/build-images
+images: compose-secrets
+	@if docker info >/dev/null 2>&1; then \
+		docker compose build && docker compose --profile test --profile traffic build; \
+	elif [ -x "$(BUILD_IMAGES)" ]; then \
+		$(BUILD_IMAGES); \
+	else \
+		echo "no Docker engine and no $(BUILD_IMAGES): cannot build images"; exit 1; \
+	fi
 
 # Locust has its own virtualenv: it pins its own pytest and friends.
 $(TRAFFIC_VENV)/.installed: traffic/requirements.lock.txt

@@ -38,3 +38,15 @@ def test_the_books_variables_keep_working(monkeypatch):
     from sqlalchemy.engine import make_url
 
     assert make_url(url).password == "some p@ss/word"
+
+
+def test_password_from_a_secret_file(monkeypatch, tmp_path):
+    secret = tmp_path / "postgres-password"
+    secret.write_text("s3cr#t/pw\n")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@db:5432/users")
+    monkeypatch.setenv("DATABASE_PASSWORD_FILE", str(secret))
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database.database_url("x"))
+    assert url.password == "s3cr#t/pw"
+    assert (url.host, url.database, url.drivername) == ("db", "users", "postgresql+psycopg")

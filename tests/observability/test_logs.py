@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import requests
+import yaml
 
 from thoughts_common.testing.network import free_port, wait_until
 from thoughts_common.testing.processes import ServerProcess
@@ -266,12 +267,10 @@ def test_frontail_serves_the_log_file(start_rsyslog, service_logger, frontail):
         server.stop()
 
 
-def test_frontail_is_pinned_for_the_native_run_and_the_image(obs):
+def test_frontail_is_pinned_for_the_native_run_and_compose(obs):
     package = json.loads((obs.LOGS / "package.json").read_text())
     lock = json.loads((obs.LOGS / "package-lock.json").read_text())
     assert package["dependencies"] == {"frontail": "4.9.2"}
     assert lock["packages"]["node_modules/frontail"]["version"] == "4.9.2"
-    image = dict(dockerfile_instructions(obs.LOGS / "frontail.Dockerfile"))
-    assert "npm ci" in image["RUN"]
-    for option in ('"-h", "0.0.0.0"', '"-p", "9001"', '"--disable-usage-stats"'):
-        assert option in image["ENTRYPOINT"]
+    compose = yaml.safe_load((obs.LOGS.parent / "docker-compose.yaml").read_text())
+    assert compose["services"]["frontail"]["image"] == "mthenw/frontail:4.9.2"

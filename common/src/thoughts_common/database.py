@@ -13,7 +13,20 @@ CONNECT_TIMEOUT_SECONDS = 2
 
 
 def database_url(default_sqlite_name):
-    """``DATABASE_URL``, else the book's ``DATABASE_ENGINE`` + ``POSTGRES_*``, else SQLite in var/."""
+    """``DATABASE_URL``, else the book's ``DATABASE_ENGINE`` + ``POSTGRES_*``, else SQLite in var/.
+
+    ``DATABASE_PASSWORD_FILE`` (a mounted secret) supplies the password, so
+    the URL itself can sit in a plain configuration file.
+    """
+    url = _configured_url(default_sqlite_name)
+    password_file = os.environ.get("DATABASE_PASSWORD_FILE", "").strip()
+    if password_file:
+        password = Path(password_file).read_text().strip()
+        url = make_url(url).set(password=password).render_as_string(hide_password=False)
+    return url
+
+
+def _configured_url(default_sqlite_name):
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
         return normalise(url)

@@ -7,6 +7,7 @@ When it cannot be reached, tests that need it are skipped, except with
 
 import os
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,7 +17,15 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def server_url():
-    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER)
+    """``TEST_POSTGRES_URL`` (default: the local server), with the password of
+    ``TEST_POSTGRES_PASSWORD_FILE`` when set (a mounted secret in compose)."""
+    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER)
+    password_file = os.environ.get("TEST_POSTGRES_PASSWORD_FILE")
+    if password_file:
+        params = psycopg.conninfo.conninfo_to_dict(url)
+        params["password"] = Path(password_file).read_text().strip()
+        url = psycopg.conninfo.make_conninfo(**params)
+    return url
 
 
 def in_ci():
