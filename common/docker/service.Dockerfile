@@ -62,6 +62,8 @@ RUN cd /srv/thoughts \
     && mkdir -p /srv/thoughts/test-artifacts \
     && chown -R 10001 /srv/thoughts
 USER 10001
+# Each test gives its servers their own metrics folder; in-process apps count in memory.
+ENV PROMETHEUS_MULTIPROC_DIR=
 # Without a database server at build time the PostgreSQL cases skip here;
 # `docker compose run --rm <service>-test` runs them against the compose database with CI=true.
 RUN pytest -q -p no:cacheprovider
