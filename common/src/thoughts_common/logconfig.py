@@ -73,6 +73,13 @@ class TaggedSysLogHandler(logging.handlers.SysLogHandler):
         pass
 
 
+def response_level(status):
+    """The level of a ``RESPONSE STATUS`` line: 4xx are WARNING, never ERROR; 5xx are ERROR."""
+    if status >= 500:
+        return logging.ERROR
+    return logging.WARNING if status >= 400 else logging.INFO
+
+
 def syslog_address():
     host = os.environ.get("SYSLOG_HOST", "").strip()
     if not host:

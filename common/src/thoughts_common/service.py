@@ -54,9 +54,7 @@ def _log_requests(app):
         if started is not None:
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.info("RESPONSE TIME %d ms", round(elapsed_ms))
-        status = response.status_code
-        level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
-        logger.log(level, "RESPONSE STATUS %d", status)
+        logger.log(logconfig.response_level(response.status_code), "RESPONSE STATUS %d", response.status_code)
         return response
 
 

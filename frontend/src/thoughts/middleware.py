@@ -6,7 +6,7 @@ import time
 from django.shortcuts import render
 
 from thoughts import backends, request_ids, session
-from thoughts_common import request_id
+from thoughts_common import logconfig, request_id
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,7 @@ class RequestIdMiddleware:
         response = self.get_response(request)
 
         logger.info("RESPONSE TIME %d ms", round((time.perf_counter() - started) * 1000))
-        status = response.status_code
-        level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
-        logger.log(level, "RESPONSE STATUS %d", status)
+        logger.log(logconfig.response_level(response.status_code), "RESPONSE STATUS %d", response.status_code)
         response[request_id.HEADER] = request.request_id
         return response
 
