@@ -155,3 +155,14 @@ def test_third_party_images_are_pinned():
             continue
         image = service["image"]
         assert ":" in image and not image.endswith(":latest"), f"{name}: {image} is not pinned"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n, s in SERVICES.items() if s.get("build", {}).get("dockerfile") == "common/docker/service.Dockerfile"],
+)
+def test_service_images_name_their_package(name):
+    args = SERVICES[name]["build"].get("args", {})
+    assert (ROOT / args.get("SERVICE", "<missing SERVICE build arg>") / "pyproject.toml").is_file()
+    for package in args.get("TEST_PACKAGES", "").split():
+        assert (ROOT / package / "pyproject.toml").is_file()
