@@ -11,12 +11,14 @@ KEYS := var/keys/private.pem
 export JWT_PRIVATE_KEY_FILE ?= $(CURDIR)/var/keys/private.pem
 export JWT_PUBLIC_KEY_FILE ?= $(CURDIR)/var/keys/public.pem
 
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 TRAFFIC_VENV := .venv-traffic
 TRAFFIC_HOST ?= http://127.0.0.1:8000
 TRAFFIC_USERS_COUNT ?= 5
 TRAFFIC_TIME ?= 60s
 
-.PHONY: help install run prepare observability compose-secrets images test test-packages lint format user lock clean traffic
+.PHONY: help install run prepare observability compose-secrets kube-secrets images test test-packages lint format user lock clean traffic
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
@@ -25,6 +27,7 @@ help:
 	@echo "make traffic [TRAFFIC_TIME=60s TRAFFIC_USERS_COUNT=5]   Locust against the running system"
 	@echo "make images                 build every image of docker-compose.yaml, test stages included"
 	@echo "make compose-secrets        the secrets docker compose mounts (var/compose-secrets)"
+	@echo "make kube-secrets NAMESPACE=thoughts-dev   create the Secrets in a cluster"
 	@echo "make lint                   ruff"
 	@echo "make lock                   re-pin requirements/lock.txt after changing dependencies"
 
@@ -71,7 +74,7 @@ run: prepare observability
 	tools/native-run
 
 # Each package's tests run from its own folder, as they do inside its image.
-test: $(STAMP) test-packages logs/node_modules/.package-lock.json
+test: $(STAMP) test-packages logs/node_modules/.package-lock.json $(CHECKOV_VENV)/bin/checkov
 	@for package in $(LOCAL_PACKAGES); do \
 		echo "== $$package"; \
 		(cd $$package && ../$(BIN)/pytest $(PYTEST_ARGS)) || exit 1; \
@@ -101,6 +104,16 @@ lock: $(STAMP)
 compose-secrets: $(STAMP)
 	@tools/compose-secrets
 
+# The Secrets the Kubernetes manifests name, created in a cluster (kubectl context).
+kube-secrets: $(STAMP)
+	@test -n "$(NAMESPACE)" || { echo "usage: make kube-secrets NAMESPACE=thoughts-<env>"; exit 2; }
+	tools/kube-secrets $(NAMESPACE)
+
+# The security scanner of the manifests and Dockerfiles, in its own virtualenv.
+$(CHECKOV_VENV)/bin/checkov:
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
 # Every image of docker-compose.yaml, test stages included (they run the
 # tests inside the images). Docker when there is an engine, else the
 # podman-based tool of this workplace.
@@ -125,4 +138,4 @@ traffic: $(TRAFFIC_VENV)/.installed
 		-u $(TRAFFIC_USERS_COUNT) -r $(TRAFFIC_USERS_COUNT) -t $(TRAFFIC_TIME) --host $(TRAFFIC_HOST)
 
 clean:
-	rm -rf $(VENV) $(TRAFFIC_VENV) var/run
+	rm -rf $(VENV) $(TRAFFIC_VENV) $(CHECKOV_VENV) var/run

@@ -1,0 +1,67 @@
+"""Rendered Kubernetes manifests and Flux objects for tests/kubernetes.
+
+Every overlay is rendered once per session with ``kubectl kustomize``
+(whole, and each of its two Flux layers). Test modules cannot import a
+conftest (``--import-mode=importlib``), so shared data comes as fixtures.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENTS = ("dev", "demo", "staging", "production")
+LAYERS = ("infra", "apps")
+
+
+def kustomize(path):
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.fail("kubectl is not installed (it renders the kustomizations)")
+    result = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, f"kubectl kustomize {path} failed:\n{result.stderr}"
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="session")
+def root():
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def environments():
+    return ENVIRONMENTS
+
+
+@pytest.fixture(scope="session")
+def render():
+    """render(path) -> list of objects, cached per path."""
+    cache = {}
+
+    def _render(path):
+        path = (ROOT / path).resolve()
+        if path not in cache:
+            cache[path] = kustomize(path)
+        return cache[path]
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def overlays(render):
+    """{env: [objects]} of every whole overlay."""
+    return {env: render(f"kubernetes/overlays/{env}") for env in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session")
+def layers(render):
+    """{(env, layer): [objects]}: what each Flux Kustomization applies."""
+    return {(env, layer): render(f"kubernetes/overlays/{env}/{layer}") for env in ENVIRONMENTS for layer in LAYERS}
+
+
+@pytest.fixture(scope="session")
+def flux_objects(render):
+    return render("flux")
