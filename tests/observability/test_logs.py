@@ -183,7 +183,7 @@ def test_rsyslog_image_is_debian_slim_non_root_udp_5140_with_our_files(obs):
     for instruction, arguments in instructions:
         values.setdefault(instruction, []).append(arguments)
 
-    assert values["FROM"] == ["debian:bookworm-slim"]
+    assert values["FROM"] == ["debian:bookworm-slim AS runtime"]
     assert "5140/udp" in values["EXPOSE"]
     assert values["USER"][-1] not in ("root", "0")
     for arguments in values["COPY"]:

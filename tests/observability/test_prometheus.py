@@ -31,6 +31,10 @@ def test_every_job_has_its_targets_in_both_environments(obs):
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == set(obs.JOBS)
     ports = dict(frontend=8000, thoughts_backend=8001, users_backend=8002, prometheus=9090, alertmanager=9093)
+    # In compose every service listens on 8000 and is named with a hyphen.
+    compose_targets = {
+        job: f"{job.replace('_', '-')}:{8000 if job in obs.SERVICE_JOBS else ports[job]}" for job in ports
+    }
 
     for job, scrape in jobs.items():
         [discovery] = scrape["file_sd_configs"]
@@ -38,7 +42,7 @@ def test_every_job_has_its_targets_in_both_environments(obs):
         native = obs.read_yaml(obs.PROMETHEUS_DIR / file_name)
         compose = obs.read_yaml(obs.PROMETHEUS_DIR / file_name.replace("targets/", "targets.compose/"))
         assert [group["targets"] for group in native] == [[f"127.0.0.1:{ports[job]}"]], job
-        assert [group["targets"] for group in compose] == [[f"{job}:{ports[job]}"]], job
+        assert [group["targets"] for group in compose] == [[compose_targets[job]]], job
         for groups in (native, compose):
             # the job label comes from job_name alone
             assert all("job" not in group.get("labels", {}) for group in groups)
