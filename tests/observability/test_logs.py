@@ -1,6 +1,5 @@
 """logs/: a real rsyslogd with our configuration, fed by thoughts_common.logconfig; frontail; the image."""
 
-import hashlib
 import json
 import re
 import subprocess
@@ -214,35 +213,7 @@ def test_rsyslog_configuration_is_valid_with_the_image_environment(rsyslogd, obs
     assert "error" not in (result.stdout + result.stderr).lower()
 
 
-def frontail_lines(base_url, log_file, until, timeout=20):
-    """The lines frontail pushes to a browser, read over socket.io's long-polling transport.
-
-    Returns once ``until`` is among them. frontail names its socket.io namespace
-    after the MD5 of the file names.
-    """
-    namespace = "/" + hashlib.md5(str(log_file).encode()).hexdigest()
-    session = requests.Session()
-    endpoint = f"{base_url}/socket.io/"
-    handshake = session.get(endpoint, params={"EIO": "3", "transport": "polling"}, timeout=5)
-    sid = re.search(r'"sid":"([^"]+)"', handshake.text).group(1)
-    params = {"EIO": "3", "transport": "polling", "sid": sid}
-    connect = f"40{namespace},"
-    session.post(endpoint, params=params, data=f"{len(connect)}:{connect}", timeout=5).raise_for_status()
-
-    received = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            answer = session.get(endpoint, params=params, timeout=3)
-        except requests.Timeout:
-            continue
-        received += re.findall(r'\["line","((?:[^"\\]|\\.)*)"\]', answer.text)
-        if any(until in line for line in received):
-            return received
-    raise TimeoutError(f"frontail did not push {until!r} within {timeout} s; got {received[-5:]}")
-
-
-def test_frontail_serves_the_log_file(start_rsyslog, service_logger, frontail):
+def test_frontail_serves_the_log_file(obs, start_rsyslog, service_logger, frontail):
     rsyslog = start_rsyslog()
     logger = service_logger("thoughts_backend", rsyslog.port)
     marker = uuid.uuid4().hex
@@ -261,7 +232,7 @@ def test_frontail_serves_the_log_file(start_rsyslog, service_logger, frontail):
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert str(rsyslog.file) in page.text  # the page is the tail of our file
 
-        lines = frontail_lines(f"http://127.0.0.1:{port}", rsyslog.file, until=marker)
+        lines = obs.frontail_lines(f"http://127.0.0.1:{port}", rsyslog.file, until=marker)
         assert any("thoughts_backend: " in line and marker in line for line in lines)
     finally:
         server.stop()

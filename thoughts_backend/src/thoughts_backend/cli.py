@@ -10,7 +10,8 @@ import click
 from tqdm import tqdm
 
 from thoughts_backend import TAG, seeding
-from thoughts_common import database, migrations
+from thoughts_common import database
+from thoughts_common.cli import add_migration_commands
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,18 +29,7 @@ def main():
     pass
 
 
-@main.command(help="Apply the Alembic migrations (to head unless a revision is given).")
-@click.argument("revision", default="head")
-def migrate(revision):
-    migrations.upgrade(MIGRATIONS, _url(), revision)
-    click.echo(f"thoughts database at revision {revision}")
-
-
-@main.command(help="Revert the Alembic migrations (to base unless a revision is given).")
-@click.argument("revision", default="base")
-def downgrade(revision):
-    migrations.downgrade(MIGRATIONS, _url(), revision)
-    click.echo(f"thoughts database at revision {revision}")
+add_migration_commands(main, MIGRATIONS, _url, "thoughts")
 
 
 @main.command("seed-demo", help="Add the book's five thoughts of bruce and stephen unless they are there.")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from thoughts_common import database, migrations
+from thoughts_common import database
+from thoughts_common.cli import add_migration_commands
 from users_backend import TAG, users
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,18 +29,7 @@ def main():
     pass
 
 
-@main.command(help="Apply the Alembic migrations (to head unless a revision is given).")
-@click.argument("revision", default="head")
-def migrate(revision):
-    migrations.upgrade(MIGRATIONS, _url(), revision)
-    click.echo(f"users database at revision {revision}")
-
-
-@main.command(help="Revert the Alembic migrations (to base unless a revision is given).")
-@click.argument("revision", default="base")
-def downgrade(revision):
-    migrations.downgrade(MIGRATIONS, _url(), revision)
-    click.echo(f"users database at revision {revision}")
+add_migration_commands(main, MIGRATIONS, _url, "users")
 
 
 @main.command("create-user", help="Create a user (the password is asked for unless given).")
