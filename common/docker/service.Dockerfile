@@ -34,10 +34,10 @@ COPY --from=build /opt/venv /opt/venv
 COPY common/uwsgi/base.ini /srv/thoughts/common/uwsgi/base.ini
 COPY ${SERVICE}/uwsgi.ini /srv/thoughts/${SERVICE}/uwsgi.ini
 WORKDIR /srv/thoughts/${SERVICE}
+# PROMETHEUS_MULTIPROC_DIR: uwsgi.ini picks /tmp/<service>-metrics unless it is set.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    HTTP_BIND=0.0.0.0:8000 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
+    HTTP_BIND=0.0.0.0:8000
 USER 10001
 EXPOSE 8000
 # The probe- request id lets the central syslog drop health-check noise.
@@ -62,8 +62,6 @@ RUN cd /srv/thoughts \
     && mkdir -p /srv/thoughts/test-artifacts \
     && chown -R 10001 /srv/thoughts
 USER 10001
-# Each test gives its servers their own metrics folder; in-process apps count in memory.
-ENV PROMETHEUS_MULTIPROC_DIR=
 # Without a database server at build time the PostgreSQL cases skip here;
 # `docker compose run --rm <service>-test` runs them against the compose database with CI=true.
 RUN pytest -q -p no:cacheprovider
