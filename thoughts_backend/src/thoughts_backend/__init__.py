@@ -1,9 +1,7 @@
 """Thoughts backend: an application factory in the Flask tutorial's style."""
 
-from flask_restx import Api
-
 from thoughts_common import database
-from thoughts_common.service import create_flask_app
+from thoughts_common.service import create_api, create_flask_app
 
 TAG = "thoughts_backend"
 
@@ -22,16 +20,11 @@ def create_app(config=None):
     textsearch.install(app.extensions["database"].engine)
     metrics.init_app(app)
 
-    api = Api(
+    create_api(
         app,
-        version="1.0",
-        title="Thoughts backend",
-        description="Share thoughts, list your own, search everyone's.",
-        doc="/",
-        catch_all_404s=True,
-        authorizations={"bearer": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+        "Thoughts backend",
+        "Share thoughts, list your own, search everyone's.",
+        {api_namespace: "/api", admin_namespace: "/admin"},
     )
-    api.add_namespace(api_namespace, path="/api")
-    api.add_namespace(admin_namespace, path="/admin")
 
     return app

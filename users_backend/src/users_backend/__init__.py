@@ -3,10 +3,8 @@
 import datetime as dt
 import os
 
-from flask_restx import Api
-
 from thoughts_common import database, features, tokens
-from thoughts_common.service import create_flask_app
+from thoughts_common.service import create_api, create_flask_app
 
 TAG = "users_backend"
 
@@ -27,16 +25,11 @@ def create_app(config=None):
     from users_backend.admin_namespace import admin_namespace
     from users_backend.api_namespace import api_namespace
 
-    api = Api(
+    create_api(
         app,
-        version="1.0",
-        title="Thoughts users backend",
-        description="Log in to get a JWT; administer users.",
-        doc="/",
-        catch_all_404s=True,
-        authorizations={"bearer": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+        "Thoughts users backend",
+        "Log in to get a JWT; administer users.",
+        {api_namespace: "/api", admin_namespace: "/admin"},
     )
-    api.add_namespace(api_namespace, path="/api")
-    api.add_namespace(admin_namespace, path="/admin")
 
     return app
