@@ -48,12 +48,12 @@ def clean_environ(**extra):
 def uwsgi(ini, env, health_url):
     """A uWSGI server with exactly ``env`` as far as our variables go.
 
-    ServerProcess adds the caller's environment; ``env -u`` removes the
+    ServerProcess adds the caller's environment; ``unset`` removes the
     variables of ours that ``env`` leaves out (e.g. the ``JWT_*_FILE`` that
     ``make`` exports, or a ``DJANGO_DEBUG=1`` of the developer's shell).
     """
-    unset = [arg for name in _FOREIGN if name in os.environ and name not in env for arg in ("-u", name)]
-    return ServerProcess(["env", *unset, str(BIN / "uwsgi"), "--ini", str(ini)], env=env, health_url=health_url)
+    unset = [name for name in _FOREIGN if name not in env]
+    return ServerProcess([str(BIN / "uwsgi"), "--ini", str(ini)], env=env, health_url=health_url, unset=unset)
 
 
 class Backend:

@@ -2,7 +2,6 @@
 
 import concurrent.futures
 import re
-import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -12,6 +11,7 @@ import requests
 from frontend_testing import BIN, FRONTEND_DIR, start_frontend
 
 from thoughts_common.testing.network import free_port
+from thoughts_common.testing.processes import assert_stops_gracefully
 
 HEALTHZ_SERIES = re.compile(
     r'^django_http_responses_total_by_status_view_method_total\{method="GET",status="200",view="healthz"\} (\S+)$',
@@ -64,14 +64,7 @@ def test_sigterm_stops_gracefully(frontend_env, tmp_path):
     }
     process = start_frontend(env)
 
-    code, seconds = process.stop(signal.SIGTERM, timeout=20)
-
-    output = process.read_output()
-    assert code == 0, output
-    assert seconds < 10
-    assert "graceful shutdown triggered" in output
-    assert "goodbye to uWSGI" in output
-    assert "respawn" not in output.split("graceful shutdown triggered")[-1]
+    assert_stops_gracefully(process)
 
 
 def test_no_start_without_the_public_key(frontend_env, tmp_path):

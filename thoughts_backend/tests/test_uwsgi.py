@@ -2,7 +2,6 @@
 
 import concurrent.futures
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from thoughts_common.testing.network import SyslogReceiver, free_port
-from thoughts_common.testing.processes import ServerProcess
+from thoughts_common.testing.processes import assert_stops_gracefully, start_uwsgi
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -50,10 +49,7 @@ def server_env(tmp_path_factory, key_files, syslog):
 
 @pytest.fixture(scope="module")
 def server(server_env):
-    base = f"http://{server_env['HTTP_BIND']}"
-    process = ServerProcess(UWSGI, env=server_env, health_url=f"{base}/healthz")
-    process.wait_healthy()
-    process.base = base
+    process = start_uwsgi(SERVICE_DIR / "uwsgi.ini", server_env)
     yield process
     process.stop()
 
@@ -140,14 +136,6 @@ def test_sigterm_stops_gracefully(server_env, tmp_path):
         "HTTP_BIND": f"127.0.0.1:{free_port()}",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "m"),
     }
-    process = ServerProcess(UWSGI, env=env, health_url=f"http://{env['HTTP_BIND']}/healthz")
-    process.wait_healthy()
+    process = start_uwsgi(SERVICE_DIR / "uwsgi.ini", env)
 
-    code, seconds = process.stop(signal.SIGTERM, timeout=20)
-
-    output = process.read_output()
-    assert code == 0, output
-    assert seconds < 10
-    assert "graceful shutdown triggered" in output
-    assert "goodbye to uWSGI" in output
-    assert "respawn" not in output.split("graceful shutdown triggered")[-1]
+    assert_stops_gracefully(process)

@@ -3,8 +3,10 @@
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import requests
 
@@ -12,13 +14,14 @@ from thoughts_common.testing.network import wait_until
 
 
 class ServerProcess:
-    def __init__(self, args, env=None, cwd=None, health_url=None):
+    def __init__(self, args, env=None, cwd=None, health_url=None, unset=()):
+        """``env`` is added to the caller's environment, minus the names in ``unset``."""
         self.args = args
         self.health_url = health_url
         self.output = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             args,
-            env={**os.environ, **(env or {})},
+            env={**{k: v for k, v in os.environ.items() if k not in unset}, **(env or {})},
             cwd=cwd,
             stdout=self.output,
             stderr=subprocess.STDOUT,
@@ -53,3 +56,27 @@ class ServerProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         return self.process.returncode, time.monotonic() - started
+
+
+def start_uwsgi(ini, env, unset=(), timeout=30):
+    """uWSGI with ``ini`` listening on ``env["HTTP_BIND"]``, once ``/healthz`` answers; ``.base`` is its URL."""
+    uwsgi = Path(sys.executable).parent / "uwsgi"
+    base = f"http://{env['HTTP_BIND']}"
+    process = ServerProcess([str(uwsgi), "--ini", str(ini)], env=env, health_url=f"{base}/healthz", unset=unset)
+    process.wait_healthy(timeout)
+    process.base = base
+    return process
+
+
+def assert_stops_gracefully(process):
+    """SIGTERM ends uWSGI gracefully and for good (it must not be read as "reload").
+
+    uWSGI must log to the process output, i.e. run without ``SYSLOG_HOST``.
+    """
+    code, seconds = process.stop(signal.SIGTERM, timeout=20)
+    output = process.read_output()
+    assert code == 0, output
+    assert seconds < 10
+    assert "graceful shutdown triggered" in output
+    assert "goodbye to uWSGI" in output
+    assert "respawn" not in output.split("graceful shutdown triggered")[-1]
