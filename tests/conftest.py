@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from running_system import LOG_LINE
 
 from thoughts_common import request_id
 from thoughts_common.testing.network import free_port, wait_until
@@ -65,13 +66,6 @@ SERVICE_METRICS = {
     "uwsgi_workers_busy",
     "uwsgi_memory_rss_bytes",
 } | {f"{name}{suffix}" for name in HISTOGRAMS for suffix in ("_bucket", "_count", "_sum")}
-
-# A line of the rsyslog file from one of our services:
-# `<timestamp> <tag>: [<time>] LEVEL [<request id>] <module>: <message>` (the book's format).
-LOG_LINE = re.compile(
-    r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+[+-]\d\d:\d\d) (?P<tag>[\w.-]+): "
-    r"\[(?P<logtime>[^]]+)\] (?P<level>[A-Z]+) \[(?P<request_id>[^]]+)\] (?P<module>\S+): (?P<message>.*)$"
-)
 
 
 def unavailable(message):

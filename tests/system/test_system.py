@@ -5,19 +5,14 @@ The tests run in this order and share one stack: the last two stop parts of it
 """
 
 import json
-import math
 import time
-import uuid
 
 import requests
+from running_system import dashboard_data, new_request_id
 
 from thoughts_common.testing.network import wait_until
 
 UWSGI_TAGS = {"frontend_uwsgi", "thoughts_backend_uwsgi", "users_backend_uwsgi"}
-
-
-def new_request_id(purpose):
-    return f"system-{purpose}-{uuid.uuid4().hex[:12]}"
 
 
 def test_prometheus_scrapes_every_service_and_finds_alertmanager(stack):
@@ -32,7 +27,7 @@ def test_prometheus_scrapes_every_service_and_finds_alertmanager(stack):
     for job, [address] in stack.targets.items():
         assert instances[job] == address
 
-    answer = requests.get(f"{stack.prometheus.url}/api/v1/alertmanagers", timeout=5).json()
+    answer = requests.get(f"{stack.prometheus_url}/api/v1/alertmanagers", timeout=5).json()
     [alertmanager] = answer["data"]["activeAlertmanagers"]
     assert alertmanager["url"].startswith(stack.alertmanager.url)
 
@@ -107,46 +102,8 @@ def test_frontail_serves_the_syslog_file(stack):
         assert any(f" {tag}: " in line for line in ours), (tag, ours)
 
 
-def finite(value):
-    return isinstance(value, float) and not math.isnan(value)
-
-
-def test_every_dashboard_query_has_data(stack, traffic, dashboard_queries, artifacts):
-    queries = dashboard_queries.all_queries()
-    assert len(queries) >= 30
-    results, problems = {}, {}  # by position in ``queries``
-
-    def every_query_has_data():
-        for number, query in enumerate(queries):
-            if number in results:
-                continue
-            status, body = dashboard_queries.instant_query(stack.prometheus.url, query.promql())
-            if status != 200 or body.get("status") != "success":
-                problems[number] = f"rejected: {body.get('error')}"
-                continue
-            found = dashboard_queries.samples(body)
-            numbers = [(labels, value) for labels, value in found if finite(value)]
-            if numbers:
-                results[number] = numbers
-            else:
-                problems[number] = "only NaN" if found else "no data"
-        return len(results) == len(queries)
-
-    try:
-        wait_until(every_query_has_data, 30, interval=1, message="data for every dashboard query")
-    except TimeoutError:
-        report = "\n".join(
-            f"{query.dashboard} / panel {query.panel!r} / {query.ref_id}: {problems[number]}\n    {query.expr}"
-            for number, query in enumerate(queries)
-            if number not in results
-        )
-        raise AssertionError(f"dashboard queries without data:\n{report}") from None
-
-    lines = []
-    for number, query in enumerate(queries):
-        labels, value = results[number][0]
-        shown = ", ".join(f"{key}={val}" for key, val in sorted(labels.items()) if key != "__name__")
-        lines.append(f"{query.dashboard} / {query.panel} / {query.ref_id}: {value:.4g} {{{shown}}}")
+def test_every_dashboard_query_has_data(stack, traffic, artifacts):
+    lines = dashboard_data(stack)
     (artifacts / "dashboard-queries.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -178,7 +135,7 @@ def test_services_keep_answering_while_rsyslog_is_down(stack):
             (browser.get("/search?search=syslog", request_id=f"{down_id}-{number}"), 200),
             (
                 requests.post(
-                    f"{stack.users.base}/api/login/",
+                    f"{stack.users_url}/api/login/",
                     data={"username": "stephen", "password": "stephen"},
                     headers={"X-Request-ID": f"{down_id}-{number}"},
                     timeout=10,
@@ -187,14 +144,14 @@ def test_services_keep_answering_while_rsyslog_is_down(stack):
             ),
             (
                 requests.post(
-                    f"{stack.thoughts.base}/api/me/thoughts/",
+                    f"{stack.thoughts_url}/api/me/thoughts/",
                     data={"text": "Straight to the backend"},
                     headers={"Authorization": token, "X-Request-ID": f"{down_id}-{number}"},
                     timeout=10,
                 ),
                 201,
             ),
-            (requests.get(f"{stack.thoughts.base}/api/thoughts/", params={"search": "syslog"}, timeout=10), 200),
+            (requests.get(f"{stack.thoughts_url}/api/thoughts/", params={"search": "syslog"}, timeout=10), 200),
         ]
     failed = [
         (answer.request.method, answer.url, answer.status_code)
@@ -216,13 +173,7 @@ def test_target_down_alert_reaches_the_receiver_when_the_thoughts_backend_stops(
     instance = stack.thoughts.address
 
     def target_down(job):
-        return [
-            entry
-            for entry in stack.obs.read_alerts(stack.receiver.output)
-            if entry["labels"].get("alertname") == "TargetDown"
-            and entry["labels"].get("job") == job
-            and entry["status"] == "firing"
-        ]
+        return stack.firing("TargetDown", job)
 
     assert target_down("thoughts_backend") == []
     code, seconds = stack.thoughts.process.stop()  # SIGTERM, as a process runner stops it
