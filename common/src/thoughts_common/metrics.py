@@ -3,13 +3,13 @@
 With ``PROMETHEUS_MULTIPROC_DIR`` set, every worker writes its samples to files
 in that folder and ``/metrics`` adds them up, so one scrape sees the whole
 process pool. The variable must be set before prometheus_client is imported
-(uwsgi.ini and the process runners do that).
+(uwsgi.ini and the process runners do that). prometheus-flask-exporter is
+imported only by ``init_app``: the Django frontend uses ``prepare_multiproc_dir``
+without Flask.
 """
 
 import os
 from pathlib import Path
-
-from prometheus_flask_exporter import PrometheusMetrics
 
 from thoughts_common import uwsgi_metrics
 
@@ -44,6 +44,8 @@ def prepare_multiproc_dir():
 
 
 def init_app(app, **kwargs):
+    from prometheus_flask_exporter import PrometheusMetrics
+
     prepare_multiproc_dir()
     return PrometheusMetrics(
         app,

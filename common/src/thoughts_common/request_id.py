@@ -1,14 +1,13 @@
 """Request ids: accepted from ``X-Request-ID`` when safe, generated otherwise.
 
 The id travels in a context variable so that log records of any framework can
-carry it; the Flask side is wired with flask-request-id-header.
+carry it; the Flask side is wired with flask-request-id-header (imported only
+there: the Django frontend does without Flask).
 """
 
 import contextvars
 import re
 import uuid
-
-from flask_request_id_header.middleware import RequestID
 
 HEADER = "X-Request-ID"
 WSGI_KEY = "HTTP_X_REQUEST_ID"
@@ -36,24 +35,24 @@ def get():
     return current.get()
 
 
-class ValidatingRequestID(RequestID):
-    """flask-request-id-header's middleware with our acceptance rule.
-
-    The library keeps any incoming value and appends a UUID when it does not
-    look unique; a hostile value (spaces, control characters, megabytes) would
-    then reach our logs and responses. We replace it instead.
-    """
-
-    def _compute_request_id_header(self, header_value=None):
-        return accept_or_create(header_value)
-
-
 def init_flask(app):
     """Install the middleware and expose the id to logging for each request."""
+    from flask import g, request
+    from flask_request_id_header.middleware import RequestID
+
+    class ValidatingRequestID(RequestID):
+        """flask-request-id-header's middleware with our acceptance rule.
+
+        The library keeps any incoming value and appends a UUID when it does not
+        look unique; a hostile value (spaces, control characters, megabytes) would
+        then reach our logs and responses. We replace it instead.
+        """
+
+        def _compute_request_id_header(self, header_value=None):
+            return accept_or_create(header_value)
+
     app.config.setdefault("REQUEST_ID_UNIQUE_VALUE_PREFIX", None)
     ValidatingRequestID(app)
-
-    from flask import g, request
 
     @app.before_request
     def _bind_request_id():
