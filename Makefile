@@ -11,6 +11,21 @@ KEYS := var/keys/private.pem
 export JWT_PRIVATE_KEY_FILE ?= $(CURDIR)/var/keys/private.pem
 export JWT_PUBLIC_KEY_FILE ?= $(CURDIR)/var/keys/public.pem
 
+# Containers: tests/containers runs the compose system and the pods' settings on a
+# Docker engine whenever one answers (DOCKER_HOST). This workplace has a
+# podman-based engine and image builder in SHARED_TOOLS (.ci/run starts the
+# engine); when that engine answers, the tests use it without further setup.
+SHARED_TOOLS ?= $(firstword $(wildcard $(abspath ../shared/tools) /work/shared/tools))
+ifneq ($(SHARED_TOOLS),)
+export BUILD_IMAGES ?= $(SHARED_TOOLS)/build-images
+ifeq ($(origin DOCKER_HOST),undefined)
+ifneq ($(shell $(SHARED_TOOLS)/container-engine status >/dev/null 2>&1 && echo up),)
+export DOCKER_HOST := $(shell $(SHARED_TOOLS)/container-engine env | sed -n 's/.*DOCKER_HOST=\([^ ]*\).*/\1/p')
+export DOCKER_BUILDKIT := 0
+endif
+endif
+endif
+
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 TRAFFIC_VENV := .venv-traffic
@@ -25,7 +40,7 @@ help:
 	@echo "make test                   run every test (installs what it needs)"
 	@echo "make user NAME=.. PASSWORD=.. [ADMIN=1]   create a user in the native database"
 	@echo "make traffic [TRAFFIC_TIME=60s TRAFFIC_USERS_COUNT=5]   Locust against the running system"
-	@echo "make images                 build every image of docker-compose.yaml, test stages included"
+	@echo "make images [OFFLINE=1]     build every image of the compose system, test stages included"
 	@echo "make compose-secrets        the secrets docker compose mounts (var/compose-secrets)"
 	@echo "make kube-secrets NAMESPACE=thoughts-dev   create the Secrets in a cluster"
 	@echo "make lint                   ruff"
@@ -115,17 +130,10 @@ $(CHECKOV_VENV)/bin/checkov:
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 
 # Every image of docker-compose.yaml, test stages included (they run the
-# tests inside the images). Docker when there is an engine, else the
-# podman-based tool of this workplace.
-BUILD_IMAGES ?= ../shared/tools/build-images
-images: compose-secrets
-	@if docker info >/dev/null 2>&1; then \
-		docker compose build && docker compose --profile test --profile traffic build; \
-	elif [ -x "$(BUILD_IMAGES)" ]; then \
-		$(BUILD_IMAGES); \
-	else \
-		echo "no Docker engine and no $(BUILD_IMAGES): cannot build images"; exit 1; \
-	fi
+# tests inside the images); OFFLINE=1 adds the third-party stand-ins of
+# docker-compose.offline.yaml. Built layers are reused.
+images:
+	tools/compose-build $(if $(filter 1 yes true,$(OFFLINE)),--offline)
 
 # Locust has its own virtualenv: it pins its own pytest and friends.
 $(TRAFFIC_VENV)/.installed: traffic/requirements.lock.txt

@@ -166,3 +166,59 @@ def test_service_images_name_their_package(name):
     assert (ROOT / args.get("SERVICE", "<missing SERVICE build arg>") / "pyproject.toml").is_file()
     for package in args.get("TEST_PACKAGES", "").split():
         assert (ROOT / package / "pyproject.toml").is_file()
+
+
+# --- third-party image versions: .env, compose, the offline stand-ins, Kubernetes -----------
+
+OFFLINE = yaml.safe_load((ROOT / "docker-compose.offline.yaml").read_text())["services"]
+VERSIONS = dict(
+    line.split("=", 1) for line in (ROOT / ".env").read_text().splitlines() if line.strip() and not line.startswith("#")
+)
+
+
+def rendered_image(service):
+    """The service's image with the variables of .env filled in."""
+    return re.sub(r"\$\{(\w+)\}", lambda match: VERSIONS[match.group(1)], service["image"])
+
+
+def test_third_party_images_take_their_version_from_env():
+    for name, service in SERVICES.items():
+        if "build" in service:
+            continue
+        variables = re.findall(r"\$\{(\w+)\}", service["image"])
+        assert variables and set(variables) <= set(VERSIONS), f"{name}: {service['image']} names no version of .env"
+
+
+def test_every_third_party_image_has_an_offline_stand_in_at_the_same_version():
+    third_party = {name for name, service in SERVICES.items() if "build" not in service}
+    assert set(OFFLINE) == third_party
+    for name in third_party - {"grafana"}:
+        stand_in = OFFLINE[name]
+        assert stand_in["build"]["dockerfile"] == "compose/offline/Dockerfile"
+        assert stand_in["pull_policy"] == "never"
+        official_variables = set(re.findall(r"\$\{(\w+)\}", SERVICES[name]["image"]))
+        assert set(re.findall(r"\$\{(\w+)\}", stand_in["image"])) == official_variables, name
+        for variable in official_variables:
+            assert stand_in["build"]["args"][variable] == f"${{{variable}}}"
+    # Grafana has no Debian package: offline it is only started when asked for.
+    assert OFFLINE["grafana"] == {"profiles": ["grafana"]}
+
+
+def kubernetes_images():
+    found = set()
+    for path in (ROOT / "kubernetes" / "base").rglob("*.yaml"):
+        found |= set(re.findall(r"^\s*image:\s*(\S+)", path.read_text(), re.MULTILINE))
+    return found
+
+
+def test_kubernetes_runs_the_third_party_images_compose_pins():
+    pinned = {rendered_image(service) for service in SERVICES.values() if "build" not in service}
+    third_party_in_kubernetes = {image for image in kubernetes_images() if not image.startswith("local/")}
+    assert third_party_in_kubernetes <= pinned, third_party_in_kubernetes - pinned
+    assert {image.split(":")[0] for image in third_party_in_kubernetes} == {
+        "postgres",
+        "prom/prometheus",
+        "prom/alertmanager",
+        "grafana/grafana",
+        "mthenw/frontail",
+    }

@@ -7,11 +7,15 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = yaml.safe_load((ROOT / "docker-compose.yaml").read_text())
+# The system and its offline stand-ins (docker-compose.offline.yaml adds build sections).
+COMPOSE_FILES = [
+    yaml.safe_load((ROOT / name).read_text()) for name in ("docker-compose.yaml", "docker-compose.offline.yaml")
+]
 DOCKERFILES = sorted(
     {
         (ROOT / s["build"]["context"] / s["build"].get("dockerfile", "Dockerfile")).resolve()
-        for s in COMPOSE["services"].values()
+        for compose in COMPOSE_FILES
+        for s in compose["services"].values()
         if "build" in s
     }
 )
@@ -56,18 +60,32 @@ def test_bases_are_pinned_debian(dockerfile):
             assert image == "debian:bookworm-slim", f"{dockerfile.name}: FROM {image}"
 
 
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=ids(DOCKERFILES))
-def test_images_run_as_a_non_root_user(dockerfile):
-    for name, body in stages(dockerfile).items():
-        users = [rest for keyword, rest in body if keyword == "USER"]
-        if name in ("build",):
-            continue
-        if not users:
-            # A stage built FROM another inherits its user.
-            parent = body[0][1].split()[0]
-            assert parent in stages(dockerfile), f"{dockerfile.name}: stage {name} has no USER"
-            continue
-        assert users[-1] not in ("root", "0", "0:0"), f"{dockerfile.name}: stage {name} ends as root"
+def final_user(dockerfile, stage):
+    """The USER an image built to ``stage`` runs as: the stage's last, else its parent stage's."""
+    all_stages = stages(dockerfile)
+    while stage in all_stages:
+        users = [rest for keyword, rest in all_stages[stage] if keyword == "USER"]
+        if users:
+            return users[-1]
+        stage = all_stages[stage][0][1].split()[0]  # FROM <parent>
+    return None
+
+
+BUILT = sorted(
+    {
+        (name, s["build"]["context"], s["build"].get("dockerfile", "Dockerfile"), s["build"]["target"])
+        for compose in COMPOSE_FILES
+        for name, s in compose["services"].items()
+        if "build" in s
+    }
+)
+
+
+@pytest.mark.parametrize(("name", "context", "dockerfile", "target"), BUILT, ids=[b[0] for b in BUILT])
+def test_images_run_as_a_non_root_user(name, context, dockerfile, target):
+    user = final_user(ROOT / context / dockerfile, target)
+    assert user is not None, f"{name}: stage {target} of {dockerfile} sets no USER (it would run as root)"
+    assert user.split(":")[0] not in ("root", "0"), f"{name}: stage {target} of {dockerfile} runs as {user}"
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=ids(DOCKERFILES))
@@ -79,19 +97,25 @@ def test_no_secret_values_baked_in(dockerfile):
             assert not (SECRET_NAME.search(name) and value.strip('"')), f"{dockerfile.name}: {keyword} {name}=..."
 
 
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=ids(DOCKERFILES))
-def test_runtime_stage_is_complete(dockerfile):
-    runtime = dict(stages(dockerfile)).get("runtime")
-    assert runtime, f"{dockerfile.name} has no runtime stage"
-    keywords = {keyword for keyword, _ in runtime}
-    assert "CMD" in keywords or "ENTRYPOINT" in keywords
-    if "service.Dockerfile" in dockerfile.name:
-        assert {"EXPOSE", "HEALTHCHECK", "USER"} <= keywords
-        build_stage = dict(stages(dockerfile))["build"]
-        compilers = " ".join(rest for keyword, rest in build_stage if keyword == "RUN")
-        assert "gcc" in compilers
-        runtime_runs = " ".join(rest for keyword, rest in runtime if keyword == "RUN")
-        assert "gcc" not in runtime_runs, "compilers belong to the build stage only"
+@pytest.mark.parametrize(("name", "context", "dockerfile", "target"), BUILT, ids=[b[0] for b in BUILT])
+def test_every_built_image_says_what_it_runs(name, context, dockerfile, target):
+    all_stages = stages(ROOT / context / dockerfile)
+    keywords = set()
+    while target in all_stages:  # the stage and the stages it is built FROM
+        keywords |= {keyword for keyword, _ in all_stages[target]}
+        target = all_stages[target][0][1].split()[0]
+    assert {"CMD", "ENTRYPOINT"} & keywords, f"{name}: no CMD or ENTRYPOINT"
+
+
+def test_service_runtime_stage_is_complete_and_without_compilers():
+    all_stages = stages(ROOT / "common" / "docker" / "service.Dockerfile")
+    runtime = all_stages["runtime"]
+    assert {"CMD", "EXPOSE", "HEALTHCHECK", "USER"} <= {keyword for keyword, _ in runtime}
+    compilers = " ".join(rest for keyword, rest in all_stages["build"] if keyword == "RUN")
+    assert "gcc" in compilers
+    for stage in ("python", "runtime"):
+        runs = " ".join(rest for keyword, rest in all_stages[stage] if keyword == "RUN")
+        assert "gcc" not in runs, "compilers belong to the build stage only"
 
 
 def test_dockerignore_keeps_state_and_virtualenvs_out():
