@@ -133,10 +133,11 @@ class System:
             seen = "\n".join(match.group(0) for match in self.log_lines(request_id))
             pytest.fail(f"not every line with request id {request_id} of {expected} is in the file; found:\n{seen}")
 
-    def firing(self, alertname, job):
+    def firing(self, alertname, job, since=0):
+        """The firing ``alertname`` alerts of ``job`` the receiver got, from its ``since``-th alert on."""
         return [
             entry
-            for entry in self.alerts()
+            for entry in self.alerts()[since:]
             if entry["labels"].get("alertname") == alertname
             and entry["labels"].get("job") == job
             and entry["status"] == "firing"

@@ -5,25 +5,8 @@ Every overlay is rendered once per session with ``kubectl kustomize``
 conftest (``--import-mode=importlib``), so shared data comes as fixtures.
 """
 
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
-import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-ENVIRONMENTS = ("dev", "demo", "staging", "production")
-LAYERS = ("infra", "apps")
-
-
-def kustomize(path):
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.fail("kubectl is not installed (it renders the kustomizations)")
-    result = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, f"kubectl kustomize {path} failed:\n{result.stderr}"
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+from rendered_manifests import ENVIRONMENTS, LAYERS, ROOT, kustomize
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 import concurrent.futures
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -156,10 +155,3 @@ def test_cli_creates_users_that_can_log_in(server, server_env):
 
 def test_seed_demo_is_idempotent(server_env):
     assert cli("seed-demo", env=server_env).stdout == ""
-
-
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_user_needs_a_name():
-    result = subprocess.run(["make", "-s", "user"], cwd=SERVICE_DIR.parent, capture_output=True, text=True)
-    assert result.returncode != 0
-    assert "usage: make user" in result.stdout
