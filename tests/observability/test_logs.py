@@ -239,9 +239,12 @@ def test_frontail_serves_the_log_file(obs, start_rsyslog, service_logger, fronta
 
 
 def test_frontail_is_pinned_for_the_native_run_and_compose(obs):
+    """One version: .env's FRONTAIL_VERSION, which npm's files (native run, offline image) must match."""
+    env = (obs.LOGS.parent / ".env").read_text()
+    [version] = [line.split("=", 1)[1] for line in env.splitlines() if line.startswith("FRONTAIL_VERSION=")]
     package = json.loads((obs.LOGS / "package.json").read_text())
     lock = json.loads((obs.LOGS / "package-lock.json").read_text())
-    assert package["dependencies"] == {"frontail": "4.9.2"}
-    assert lock["packages"]["node_modules/frontail"]["version"] == "4.9.2"
+    assert package["dependencies"] == {"frontail": version}
+    assert lock["packages"]["node_modules/frontail"]["version"] == version
     compose = yaml.safe_load((obs.LOGS.parent / "docker-compose.yaml").read_text())
-    assert compose["services"]["frontail"]["image"] == "mthenw/frontail:4.9.2"
+    assert compose["services"]["frontail"]["image"] == "mthenw/frontail:${FRONTAIL_VERSION}"
