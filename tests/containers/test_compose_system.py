@@ -186,7 +186,7 @@ def test_service_tests_pass_inside_their_images_against_the_compose_postgresql(p
         assert inspect(name)[0]["State"]["ExitCode"] == 0
         assert summary and " passed" in summary[-1] and "skipped" not in summary[-1]
     finally:
-        run(["docker", "rm", "--force", name], check=False)
+        run(["docker", "rm", "--force", "--volumes", name], check=False)
 
 
 def started(project, service):

@@ -583,7 +583,7 @@ class OverlayRun:
                     assert copied.returncode == 0, copied.stderr.decode()
                     tars[path] = copied.stdout
             finally:
-                self.docker("rm", "--force", helper, check=False)
+                self.docker("rm", "--force", "--volumes", helper, check=False)
             _RESOLVED[key] = (dict(zip((*ENGINE_TMPFS, *paths), lines, strict=True)), tars)
         return _RESOLVED[key]
 
