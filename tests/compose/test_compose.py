@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from image_versions import fill, versions
 
 from thoughts_common.testing.postgres import in_ci
 
@@ -171,14 +172,12 @@ def test_service_images_name_their_package(name):
 # --- third-party image versions: .env, compose, the offline stand-ins, Kubernetes -----------
 
 OFFLINE = yaml.safe_load((ROOT / "docker-compose.offline.yaml").read_text())["services"]
-VERSIONS = dict(
-    line.split("=", 1) for line in (ROOT / ".env").read_text().splitlines() if line.strip() and not line.startswith("#")
-)
+VERSIONS = versions()
 
 
 def rendered_image(service):
     """The service's image with the variables of .env filled in."""
-    return re.sub(r"\$\{(\w+)\}", lambda match: VERSIONS[match.group(1)], service["image"])
+    return fill(service["image"])
 
 
 def test_third_party_images_take_their_version_from_env():

@@ -42,6 +42,7 @@ import pytest
 import requests
 import yaml
 from compose_project import ROOT, Phase, inspect, run, write_secrets
+from image_versions import fill
 from rendered_manifests import ENVIRONMENTS, kustomize
 
 LABEL = "thoughts.test.pod-settings"
@@ -285,18 +286,8 @@ def _compose_services(name):
     return yaml.safe_load((ROOT / name).read_text())["services"]
 
 
-def _env_file():
-    lines = (ROOT / ".env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line.strip() and not line.lstrip().startswith("#"))
-
-
 def stand_ins():
     """(third-party image -> stand-in, our image's name -> compose's image), from compose's files and .env."""
-    variables = _env_file()
-
-    def fill(image):
-        return re.sub(r"\$\{(\w+)\}", lambda match: variables[match.group(1)], image)
-
     official, offline = _compose_services("docker-compose.yaml"), _compose_services("docker-compose.offline.yaml")
     third_party, ours = {}, {}
     for name, service in official.items():

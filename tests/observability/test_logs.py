@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 import yaml
+from image_versions import versions
 
 from thoughts_common.testing.network import free_port, wait_until
 from thoughts_common.testing.processes import ServerProcess
@@ -240,8 +241,7 @@ def test_frontail_serves_the_log_file(obs, start_rsyslog, service_logger, fronta
 
 def test_frontail_is_pinned_for_the_native_run_and_compose(obs):
     """One version: .env's FRONTAIL_VERSION, which npm's files (native run, offline image) must match."""
-    env = (obs.LOGS.parent / ".env").read_text()
-    [version] = [line.split("=", 1)[1] for line in env.splitlines() if line.startswith("FRONTAIL_VERSION=")]
+    version = versions()["FRONTAIL_VERSION"]
     package = json.loads((obs.LOGS / "package.json").read_text())
     lock = json.loads((obs.LOGS / "package-lock.json").read_text())
     assert package["dependencies"] == {"frontail": version}
