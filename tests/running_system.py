@@ -12,6 +12,7 @@ import re
 import time
 import types
 import uuid
+from datetime import datetime
 
 import pytest
 import requests
@@ -133,14 +134,21 @@ class System:
             seen = "\n".join(match.group(0) for match in self.log_lines(request_id))
             pytest.fail(f"not every line with request id {request_id} of {expected} is in the file; found:\n{seen}")
 
-    def firing(self, alertname, job, since=0):
-        """The firing ``alertname`` alerts of ``job`` the receiver got, from its ``since``-th alert on."""
+    def firing(self, alertname, job, started_after=None):
+        """The firing ``alertname`` alerts of ``job`` the receiver got.
+
+        With ``started_after`` (an aware datetime), only alerts that became
+        active then or later: Alertmanager sends a group's older alerts again
+        with each notification of the group, so the receiver's order alone
+        does not tell what is new.
+        """
         return [
             entry
-            for entry in self.alerts()[since:]
+            for entry in self.alerts()
             if entry["labels"].get("alertname") == alertname
             and entry["labels"].get("job") == job
             and entry["status"] == "firing"
+            and (started_after is None or datetime.fromisoformat(entry["startsAt"]) >= started_after)
         ]
 
     def scraped(self, expr, minimum, timeout=30):

@@ -16,6 +16,7 @@ files, as the native system test does; the rules are the real ones.
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -213,11 +214,12 @@ def test_services_recover_without_restarts_when_postgresql_restarts(system, proj
 
 def test_target_down_reaches_the_alert_receiver_when_the_thoughts_backend_stops(system, project):
     # Alerts of earlier phases (a scrape that timed out while the tests ran in their
-    # images) stay in the receiver's file: only what comes after the stop counts.
-    seen = len(system.alerts())
+    # images) stay in the receiver's file and may be sent again: only alerts that
+    # became active after the stop count.
+    stopped_at = datetime.now(UTC)
 
     def after_stop(job):
-        return system.firing("TargetDown", job, since=seen)
+        return system.firing("TargetDown", job, started_after=stopped_at)
 
     with Phase("thoughts backend stopped, TargetDown at the alert receiver"):
         project("stop", "thoughts-backend", timeout=120)
