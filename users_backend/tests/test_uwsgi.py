@@ -1,6 +1,7 @@
 """The real server: uWSGI with 2 workers, as `make run` and the images start it."""
 
 import concurrent.futures
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from thoughts_common.testing import oversize
 from thoughts_common.testing.network import SyslogReceiver, free_port
 from thoughts_common.testing.processes import ServerProcess, assert_stops_gracefully, start_uwsgi
 
@@ -155,3 +157,25 @@ def test_cli_creates_users_that_can_log_in(server, server_env):
 
 def test_seed_demo_is_idempotent(server_env):
     assert cli("seed-demo", env=server_env).stdout == ""
+
+
+OVERSIZE = oversize.cases("/api/login/")
+
+
+@pytest.mark.parametrize("case", list(OVERSIZE))
+def test_oversized_requests_are_refused_with_a_message(server, case):
+    raw, refusal = OVERSIZE[case]
+    answer = oversize.send(server.base, raw)
+    assert (answer.status, answer.json()) == (refusal.status, {"message": refusal.message})
+    # The next request is served as usual.
+    test_login_under_uwsgi(server)
+
+
+def test_a_chunked_body_under_the_limit_is_read(server):
+    body = json.dumps({"username": "bruce", "password": "bruce"}).encode()
+    # A generator body makes requests send it chunked, without Content-Length.
+    response = requests.post(
+        f"{server.base}/api/login/", data=iter([body[:10], body[10:]]), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json()["Authorized"].startswith("Bearer ")

@@ -6,7 +6,7 @@ import time
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from thoughts_common import health, logconfig, metrics, request_id, tokens
+from thoughts_common import health, limits, logconfig, metrics, request_id, tokens
 from thoughts_common.auth import PUBLIC_KEY_CONFIG
 from thoughts_common.database import Database
 
@@ -26,6 +26,8 @@ def create_flask_app(import_name, tag, database_url, config=None):
         RESTX_MASK_SWAGGER=False,
         ERROR_404_HELP=False,
         PROPAGATE_EXCEPTIONS=False,
+        # Under uWSGI, limits.RequestLimits refuses larger bodies first.
+        MAX_CONTENT_LENGTH=limits.MAX_BODY_BYTES,
     )
     app.config.update(config or {})
     if PUBLIC_KEY_CONFIG not in app.config:
@@ -39,6 +41,8 @@ def create_flask_app(import_name, tag, database_url, config=None):
     database.init_app(app)
     health.init_app(app, database.ping)
     app.extensions["metrics"] = metrics.init_app(app)
+    # Outermost: oversized requests are refused before anything parses them.
+    app.wsgi_app = limits.RequestLimits(app.wsgi_app)
     return app
 
 
