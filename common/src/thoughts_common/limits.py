@@ -1,13 +1,14 @@
 """Request size limits, the same for the three services, and the WSGI middleware that enforces them.
 
 uWSGI's http-socket (2.0.31) reads at most 64 KB of request line and headers
-and turns them into at most 64 KB of WSGI variables, with the request line
-counted three times (REQUEST_URI, PATH_INFO, QUERY_STRING). A variable that
-does not fit is dropped with a warning in uWSGI's log and the request goes on
-without it: a 20 KB query string reached the app as no query at all. A head
-over 64 KB is refused by closing the connection. So the middleware answers
-long URIs (414), large headers (431) and large bodies (413) itself, well below
-those sizes, and refuses any request whose query string did not arrive whole.
+and turns them into at most 64 KB of WSGI variables, with the URI counted
+again in PATH_INFO and QUERY_STRING. A head over 64 KB, or headers whose
+variables do not fit, get a closed connection; a QUERY_STRING that does not
+fit is dropped with a warning in uWSGI's log and the request goes on without
+it (a 20 KB query string reached the app as no query at all). So the
+middleware answers long URIs (414), large headers (431) and large bodies (413)
+itself, well below those sizes, and refuses any request whose query string did
+not arrive whole.
 """
 
 import io
