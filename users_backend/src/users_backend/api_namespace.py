@@ -52,7 +52,8 @@ def issue_token(user):
     claims = {"username": user.username}
     if user.is_admin:
         claims["role"] = tokens.ADMIN_ROLE
-    token = tokens.encode(claims, current_app.config["JWT_PRIVATE_KEY"], current_app.config["JWT_LIFETIME"])
+    config = current_app.config
+    token = tokens.encode(claims, config["JWT_PRIVATE_KEY"], config["JWT_LIFETIME"], issuer=config["JWT_ISSUER"])
     return f"Bearer {token}"
 
 
