@@ -1,19 +1,27 @@
 """Failed logins are throttled per username and per client address, in the database."""
 
+import concurrent.futures
 import datetime as dt
 import logging
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import select
 
+from thoughts_common import migrations
+from thoughts_common.testing.network import free_port
+from thoughts_common.testing.processes import start_uwsgi
 from users_backend import passwords, throttle
+from users_backend.cli import MIGRATIONS
 from users_backend.models import LoginFailures
 
 BIN = Path(sys.executable).parent
+SERVICE_DIR = Path(__file__).resolve().parents[1]
 LIMITS = throttle.Limits()
 # The address tests use a lower address limit: every failure costs an argon2 verification.
 ADDRESS_LIMIT = 8
@@ -281,3 +289,44 @@ def test_the_cli_needs_something_to_clear(database_url):
 def test_bad_settings_are_refused(name, value, message):
     with pytest.raises(throttle.SettingError, match=message):
         throttle.Limits.from_environment({name: value})
+
+
+def test_two_uwsgi_workers_share_the_count(postgres_server, key_files, tmp_path):
+    """Real uWSGI, 2 worker processes, PostgreSQL: failures seen by either worker add up."""
+    url = postgres_server.create_database("users_throttle")
+    migrations.upgrade(MIGRATIONS, url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "JWT_PRIVATE_KEY_FILE": str(key_files[0]),
+        "JWT_PUBLIC_KEY_FILE": str(key_files[1]),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "HTTP_BIND": f"127.0.0.1:{free_port()}",
+    }
+    env.pop("SYSLOG_HOST", None)
+    subprocess.run([BIN / "users-backend", "seed-demo"], env=env, check=True, capture_output=True)
+    server = start_uwsgi(SERVICE_DIR / "uwsgi.ini", env)
+    try:
+
+        def wrong(i):
+            answer = requests.post(f"{server.base}/api/login/", data={"username": "bruce", "password": f"x{i}"})
+            return answer.status_code, answer.headers.get("Retry-After")
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            # Two at a time, so that both workers take some.
+            first = list(pool.map(wrong, range(4)))
+            fifth = wrong(4)
+            after = list(pool.map(wrong, range(6)))
+        right = requests.post(f"{server.base}/api/login/", data={"username": "bruce", "password": "bruce"})
+        metrics = requests.get(f"{server.base}/metrics").text
+    finally:
+        server.stop()
+
+    assert [status for status, _ in first] == [401] * 4
+    assert fifth == (401, None)
+    assert [status for status, _ in after] == [429] * 6
+    assert all(55 <= int(retry) <= 60 for _, retry in after)
+    assert right.status_code == 429
+    assert 'logins_throttled_total{limit="username"} 7.0' in metrics
+    writers = {p.name.rsplit("_", 1)[1] for p in (tmp_path / "metrics").glob("histogram_*.db")}
+    assert len(writers) >= 2
