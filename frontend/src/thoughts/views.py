@@ -109,7 +109,8 @@ def login(request):
 
     username = request.POST.get("username", "").strip()
     password = request.POST.get("password", "")
-    context["username"] = username
+    # Not "username": that name is the logged-in user of the navbar (context processor).
+    context["entered_username"] = username
     if not username or not password:
         context["warning"] = "Please enter your username and password."
         return render(request, "thoughts/login.html", context, status=400)
@@ -189,7 +190,9 @@ def signup(request):
     answer = backends.login(username, password, request.META)
     if answer.status_code == 429:
         # Created, but this address is throttled: the login page tells how long to wait.
-        return _too_many_attempts(request, {"username": username, "next": ""}, answer.headers.get("Retry-After", ""))
+        return _too_many_attempts(
+            request, {"entered_username": username, "next": ""}, answer.headers.get("Retry-After", "")
+        )
     if answer.status_code != 200:
         raise backends.BackendBroken(backends.USERS, f"login after sign-up answered {answer.status_code}")
     return _logged_in(request, answer, "list-thoughts")
