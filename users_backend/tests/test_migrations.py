@@ -1,4 +1,5 @@
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from thoughts_common import database, migrations
@@ -20,9 +21,17 @@ def tables(url):
         engine.dispose()
 
 
+def script_heads():
+    return set(ScriptDirectory.from_config(migrations.config(MIGRATIONS, "sqlite://")).get_heads())
+
+
 def test_upgrade_to_head_and_downgrade_to_base(empty_database):
     migrations.upgrade(MIGRATIONS, empty_database)
-    assert {"users", "alembic_version"} <= tables(empty_database)
+    assert {"users", "login_throttle", "alembic_version"} <= tables(empty_database)
+    assert migrations.current_heads(MIGRATIONS, empty_database) == script_heads()
+
+    migrations.downgrade(MIGRATIONS, empty_database, "0001")
+    assert "login_throttle" not in tables(empty_database)
     assert migrations.current_heads(MIGRATIONS, empty_database) == {"0001"}
 
     migrations.downgrade(MIGRATIONS, empty_database)

@@ -43,6 +43,9 @@ def server_env(tmp_path_factory, key_files, syslog):
         "HTTP_BIND": f"127.0.0.1:{free_port()}",
         "SYSLOG_HOST": "127.0.0.1",
         "SYSLOG_PORT": str(syslog.port),
+        # These tests count many wrong logins from one address; test_login_throttle tests the throttle.
+        "LOGIN_THROTTLE_USERNAME_FAILURES": "1000",
+        "LOGIN_THROTTLE_ADDRESS_FAILURES": "1000",
     }
     cli("migrate", env=env)
     cli("seed-demo", env=env)

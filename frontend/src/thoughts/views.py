@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import math
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -108,16 +109,33 @@ def login(request):
 
     username = request.POST.get("username", "").strip()
     password = request.POST.get("password", "")
-    context["username"] = username
+    # Not "username": that name is the logged-in user of the navbar (context processor).
+    context["entered_username"] = username
     if not username or not password:
         context["warning"] = "Please enter your username and password."
         return render(request, "thoughts/login.html", context, status=400)
 
-    answer = backends.login(username, password)
+    answer = backends.login(username, password, request.META)
+    if answer.status_code == 429:
+        return _too_many_attempts(request, context, answer.headers.get("Retry-After", ""))
     if answer.status_code != 200:
         context["warning"] = WRONG_LOGIN if answer.status_code == 401 else backends.message_of(answer)
         return render(request, "thoughts/login.html", context, status=answer.status_code)
     return _logged_in(request, answer, session.safe_next(request))
+
+
+def _too_many_attempts(request, context, retry_after):
+    """The users backend throttles this username or address: say how long to wait, answer 429 too."""
+    seconds = int(retry_after) if retry_after.isascii() and retry_after.isdigit() else None
+    if seconds is None:
+        context["warning"] = "Too many attempts, try again later."
+    else:
+        minutes = max(1, math.ceil(seconds / 60))
+        context["warning"] = f"Too many attempts, try again in {minutes} minute{'s' if minutes > 1 else ''}."
+    response = render(request, "thoughts/login.html", context, status=429)
+    if seconds is not None:
+        response["Retry-After"] = str(seconds)
+    return response
 
 
 def _logged_in(request, answer, target):
@@ -169,7 +187,12 @@ def signup(request):
         return render(request, "thoughts/signup.html", context, status=answer.status_code)
     logger.info("User %s signed up", username)
 
-    answer = backends.login(username, password)
+    answer = backends.login(username, password, request.META)
+    if answer.status_code == 429:
+        # Created, but this address is throttled: the login page tells how long to wait.
+        return _too_many_attempts(
+            request, {"entered_username": username, "next": ""}, answer.headers.get("Retry-After", "")
+        )
     if answer.status_code != 200:
         raise backends.BackendBroken(backends.USERS, f"login after sign-up answered {answer.status_code}")
     return _logged_in(request, answer, "list-thoughts")

@@ -26,3 +26,17 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
     # Naive UTC, as the book stored it.
     creation: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class LoginFailures(Base):
+    """Recent failed logins of one username or one client address, shared by every worker and replica."""
+
+    __tablename__ = "login_throttle"
+
+    # "username" or "address"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_failure: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    # Naive UTC; attempts before it are refused with 429 without checking the password.
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
