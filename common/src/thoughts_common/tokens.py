@@ -8,6 +8,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from thoughts_common import inputs
+
 ALGORITHM = "RS256"
 DEFAULT_LIFETIME = dt.timedelta(hours=2)
 ADMIN_ROLE = "admin"
@@ -68,6 +70,9 @@ def decode(token, public_key):
         raise InvalidToken(type(exc).__name__) from None
     if not isinstance(claims.get("username"), str) or not claims["username"]:
         raise InvalidToken("MissingUsername")
+    # Signed by us or not, a username the database cannot hold is a bad token, not a 500.
+    if inputs.text_problem(claims["username"]):
+        raise InvalidToken("UnstorableUsername")
     return claims
 
 
