@@ -53,3 +53,10 @@ def test_generate_key_pair_keeps_existing_keys(tmp_path):
     assert private.read_text() == first
     token = tokens.encode({"username": "x"}, first)
     assert tokens.decode(token, public.read_text())["username"] == "x"
+
+
+@pytest.mark.parametrize("username", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])
+def test_signed_token_with_an_unstorable_username_is_rejected(rsa_key_pair, username):
+    token = tokens.encode({"username": username}, rsa_key_pair[0])
+    with pytest.raises(tokens.InvalidToken, match="UnstorableUsername"):
+        tokens.decode(token, rsa_key_pair[1])
