@@ -12,6 +12,8 @@ import re
 # No NUL anywhere: the JSON Schema ``pattern`` the documents give to text fields.
 NO_NUL_PATTERN = "^[^\\x00]*$"
 ASCII_DIGITS = re.compile(r"[0-9]+")
+# Ids are 32-bit integers on PostgreSQL: the largest one a URL may name.
+MAX_ID = 2**31 - 1
 
 
 class InvalidInput(ValueError):
