@@ -8,6 +8,7 @@ import unicodedata
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from thoughts_common import inputs
 from users_backend import passwords
 from users_backend.models import USERNAME_MAX_LENGTH, User
 
@@ -43,6 +44,12 @@ def validate(username, password):
         raise InvalidUser("username is required")
     if not isinstance(password, str) or not password:
         raise InvalidUser("password is required")
+    # The API refuses these at the edge already; the command line (create-user) comes here directly.
+    for name, value in (("username", username), ("password", password)):
+        try:
+            inputs.check_text(value, name)
+        except inputs.InvalidInput as exc:
+            raise InvalidUser(str(exc)) from None
     if len(username) > USERNAME_MAX_LENGTH:
         raise InvalidUser(f"username is longer than {USERNAME_MAX_LENGTH} characters")
     if not _USERNAME.fullmatch(username):
