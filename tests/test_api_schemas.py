@@ -4,8 +4,8 @@ Each backend runs under uWSGI on a PostgreSQL database of its own, migrated,
 with the demo users and an admin. Schemathesis (its own virtualenv,
 ``make .venv-schemathesis``) reads the served ``/swagger.json`` and runs every
 phase (examples, coverage, fuzzing, stateful) with every check, sending the
-admin's token; any finding fails the test. Its summary is printed (``pytest -s``
-or the captured output of a failure) so it can be quoted.
+admin's token; any finding fails the test. Its summary is printed on the
+terminal and its whole output kept in ``test-artifacts/schemathesis/``.
 """
 
 import json
@@ -119,11 +119,15 @@ def run_schemathesis(binary, base, token, report):
 
 
 @pytest.mark.parametrize("name", ["users_backend", "thoughts_backend"])
-def test_schemathesis_finds_nothing(schemathesis, backends, admin_token, name, tmp_path):
+def test_schemathesis_finds_nothing(schemathesis, backends, admin_token, name, tmp_path, capsys):
     result = run_schemathesis(schemathesis, backends[name].base, admin_token, tmp_path / "junit.xml")
     summary = result.stdout + result.stderr
-    # The summary, to quote; pytest shows it with -s, and always when the test fails.
-    print(f"\n===== schemathesis on {name} =====\n{summary}")
+    # The summary, to quote: on the terminal of every run (make test too), and in test-artifacts/.
+    artifacts = ROOT / "test-artifacts" / "schemathesis"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / f"{name}.txt").write_text(summary, encoding="utf-8")
+    with capsys.disabled():
+        print(f"\n===== schemathesis on {name} =====\n{summary.split('SUMMARY')[-1].strip()}")
     assert result.returncode == 0, f"schemathesis found problems on {name}:\n{summary[-20000:]}"
     assert "No issues found" in summary, summary
     # A server that answered nothing or an empty document would also "find nothing".
