@@ -32,6 +32,8 @@ SECRETS_VENV := .venv-secrets
 DETECT_SECRETS_VERSION := 1.5.0
 AUDIT_VENV := .venv-audit
 PIP_AUDIT_VERSION := 2.10.1
+SCHEMATHESIS_VENV := .venv-schemathesis
+SCHEMATHESIS_VERSION := 4.32.5
 TRAFFIC_VENV := .venv-traffic
 TRAFFIC_HOST ?= http://127.0.0.1:8000
 TRAFFIC_USERS_COUNT ?= 5
@@ -95,7 +97,8 @@ run: prepare observability
 	tools/native-run
 
 # Each package's tests run from its own folder, as they do inside its image.
-test: $(STAMP) test-packages logs/node_modules/.package-lock.json $(CHECKOV_VENV)/bin/checkov $(SECRETS_VENV)/bin/detect-secrets
+test: $(STAMP) test-packages logs/node_modules/.package-lock.json $(CHECKOV_VENV)/bin/checkov \
+		$(SECRETS_VENV)/bin/detect-secrets $(SCHEMATHESIS_VENV)/bin/st
 	@for package in $(LOCAL_PACKAGES); do \
 		echo "== $$package"; \
 		(cd $$package && ../$(BIN)/pytest $(PYTEST_ARGS)) || exit 1; \
@@ -158,6 +161,12 @@ $(CHECKOV_VENV)/bin/checkov:
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 
+# The API fuzzer tests/test_api_schemas.py runs against both backends, in its own
+# virtualenv: it pins its own pytest, hypothesis and werkzeug.
+$(SCHEMATHESIS_VENV)/bin/st:
+	test -x $(SCHEMATHESIS_VENV)/bin/python || $(PYTHON) -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
+
 # Every image of docker-compose.yaml, test stages included (they run the
 # tests inside the images); OFFLINE=1 adds the third-party stand-ins of
 # docker-compose.offline.yaml. Built layers are reused.
@@ -175,4 +184,4 @@ traffic: $(TRAFFIC_VENV)/.installed
 		-u $(TRAFFIC_USERS_COUNT) -r $(TRAFFIC_USERS_COUNT) -t $(TRAFFIC_TIME) --host $(TRAFFIC_HOST)
 
 clean:
-	rm -rf $(VENV) $(TRAFFIC_VENV) $(CHECKOV_VENV) $(SECRETS_VENV) $(AUDIT_VENV) var/run
+	rm -rf $(VENV) $(TRAFFIC_VENV) $(CHECKOV_VENV) $(SECRETS_VENV) $(AUDIT_VENV) $(SCHEMATHESIS_VENV) var/run

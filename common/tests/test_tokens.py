@@ -120,3 +120,10 @@ def test_lifetime_setting_is_checked(value, message):
 def test_lifetime_setting_up_to_the_cap():
     assert tokens.lifetime_from_minutes("1440") == tokens.MAX_LIFETIME
     assert tokens.lifetime_from_minutes(" 120 ") == dt.timedelta(hours=2)
+
+
+@pytest.mark.parametrize("username", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])
+def test_signed_token_with_an_unstorable_username_is_rejected(rsa_key_pair, username):
+    token = tokens.encode({"username": username}, rsa_key_pair[0])
+    with pytest.raises(tokens.InvalidToken, match="UnstorableUsername"):
+        tokens.decode(token, rsa_key_pair[1])

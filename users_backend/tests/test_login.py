@@ -102,3 +102,27 @@ def test_login_only_accepts_post(client):
     response = client.get("/api/login/")
     assert response.status_code == 405
     assert "message" in response.get_json()
+
+
+@pytest.mark.parametrize("typed", ["Bruce", "BRUCE", "\uff42\uff52\uff55\uff43\uff45"])
+def test_login_matches_the_normalised_username_and_the_token_carries_the_stored_one(client, bruce, rsa_key_pair, typed):
+    response = client.post("/api/login/", json={"username": typed, "password": "bruce"})
+    assert response.status_code == 200
+    token = response.get_json()["Authorized"].split(" ")[1]
+    assert tokens.decode(token, rsa_key_pair[1])["username"] == "bruce"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"data": "username=a%00b&password=bruce", "content_type": "application/x-www-form-urlencoded"}, "username"),
+        ({"data": "username=bruce&password=a%00b", "content_type": "application/x-www-form-urlencoded"}, "password"),
+        ({"json": {"username": "a\ud800b", "password": "bruce"}}, "username"),
+        ({"json": {"username": "bruce", "password": "a\ud800b"}}, "password"),
+    ],
+    ids=["form-nul-username", "form-nul-password", "json-surrogate-username", "json-surrogate-password"],
+)
+def test_unstorable_text_is_400_not_500(client, bruce, kwargs, message):
+    response = client.post("/api/login/", **kwargs)
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith(message + " ")

@@ -3,10 +3,10 @@
 import logging
 import time
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from thoughts_common import health, limits, logconfig, metrics, request_id, tokens
+from thoughts_common import health, inputs, limits, logconfig, metrics, request_id, tokens
 from thoughts_common.auth import PUBLIC_KEY_CONFIG
 from thoughts_common.database import Database
 
@@ -36,6 +36,7 @@ def create_flask_app(import_name, tag, database_url, config=None):
     request_id.init_flask(app)
     _log_requests(app)
     _json_errors(app)
+    _storable_query(app)
 
     database = Database(database_url)
     database.init_app(app)
@@ -81,6 +82,19 @@ def _log_requests(app):
             logger.info("RESPONSE TIME %d ms", round(elapsed_ms))
         logger.log(logconfig.response_level(response.status_code), "RESPONSE STATUS %d", response.status_code)
         return response
+
+
+def _storable_query(app):
+    """A query string with NUL in a name or value is a 400 on every route, before any view reads it."""
+
+    @app.before_request
+    def _check_query():
+        for name, value in request.args.items(multi=True):
+            try:
+                inputs.check_text(name, "query parameter name")
+                inputs.check_text(value, name)
+            except inputs.InvalidInput as exc:
+                abort(400, str(exc))
 
 
 def _json_errors(app):

@@ -8,6 +8,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from thoughts_common import inputs
+
 ALGORITHM = "RS256"
 DEFAULT_LIFETIME = dt.timedelta(hours=2)
 # No token lives longer: a stolen one stays usable at most this long.
@@ -95,6 +97,9 @@ def decode(token, public_key, issuer=None):
         raise InvalidToken("MissingUsername")
     if claims["exp"] - claims["iat"] > MAX_LIFETIME.total_seconds():
         raise InvalidToken("LifetimeTooLong")
+    # Signed by us or not, a username the database cannot hold is a bad token, not a 500.
+    if inputs.text_problem(claims["username"]):
+        raise InvalidToken("UnstorableUsername")
     return claims
 
 

@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "thoughts.middleware.InputRulesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "thoughts.middleware.BackendFailureMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",

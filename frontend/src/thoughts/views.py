@@ -6,26 +6,33 @@ import math
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from thoughts import backends, session
+from thoughts_common import inputs
 
 logger = logging.getLogger(__name__)
 
-# Thought ids are 64-bit integers in the backend; a larger "after" cannot be one.
-MAX_ID = 2**63 - 1
 WRONG_LOGIN = "Invalid login/password, please try again."
 
 
 def _after(request):
-    """The keyset position of the page asked for (``?after=<id>``), if any."""
-    value = request.GET.get("after", "").strip()
-    if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
-        return value
-    return None
+    """The keyset position of the page asked for (``?after=<id>``), if any.
+
+    Checked against the backend's rule (ASCII digits, 0 to the largest id) so
+    that a bad one is our 400 page, not the backend's 400 shown as a 502.
+    """
+    value = request.GET.get("after")
+    if value is None:
+        return None
+    try:
+        return str(inputs.integer(value, "after", 0, inputs.MAX_ID))
+    except inputs.InvalidInput as exc:
+        raise BadRequest(f"{exc}: it is the position of a page, given by its next link") from None
 
 
 def _pager(request, page, next_after, **query):
@@ -196,6 +203,11 @@ def signup(request):
     if answer.status_code != 200:
         raise backends.BackendBroken(backends.USERS, f"login after sign-up answered {answer.status_code}")
     return _logged_in(request, answer, "list-thoughts")
+
+
+def bad_request(request, exception):
+    """handler400: the page of a request the frontend refuses, with the reason."""
+    return render(request, "400.html", {"message": str(exception)}, status=400)
 
 
 @require_GET

@@ -21,14 +21,32 @@ THROTTLED = Counter("logins_throttled", "Login attempts refused with 429 before 
 credentials_model = api_namespace.model(
     "Credentials",
     {
-        "username": fields.String(required=True, max_length=USERNAME_MAX_LENGTH, example="bruce"),
-        "password": fields.String(required=True, example="bruce"),
+        "username": fields.String(
+            required=True,
+            min_length=1,
+            max_length=USERNAME_MAX_LENGTH,
+            pattern=users.USERNAME_PATTERN,
+            example="bruce",
+            description="No control or invisible characters, no spaces at either end. "
+            "Compared after NFKC normalisation and case folding: Bruce logs in bruce.",
+        ),
+        "password": fields.String(
+            required=True,
+            min_length=1,
+            max_length=users.PASSWORD_MAX_LENGTH,
+            pattern=users.PASSWORD_PATTERN,
+            example="bruce",
+        ),
     },
 )
 token_model = api_namespace.model("Token", {"Authorized": fields.String(example="Bearer eyJ...")})
 user_model = api_namespace.model(
     "User",
-    {"id": fields.Integer(), "username": fields.String(), "creation": fields.DateTime(dt_format="iso8601")},
+    {
+        "id": fields.Integer(),
+        "username": fields.String(),
+        "creation": fields.DateTime(dt_format="iso8601", description="UTC, with its offset"),
+    },
 )
 error_model = api_namespace.model("Error", {"message": fields.String()})
 
@@ -37,7 +55,7 @@ def read_credentials():
     credentials = body.fields("username", "password")
     for name in ("username", "password"):
         value = credentials[name]
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or value == "":
             abort(400, f"{name} is required")
         if not isinstance(value, str):
             abort(400, f"{name} must be a string")
@@ -79,7 +97,7 @@ class Login(Resource):
     )
     @api_namespace.expect(credentials_model)
     @api_namespace.response(200, "Logged in", token_model)
-    @api_namespace.response(400, "Missing field or malformed body", error_model)
+    @api_namespace.response(400, "Missing field, NUL or lone surrogate, or malformed body", error_model)
     @api_namespace.response(401, "Wrong username or password", error_model)
     @api_namespace.response(
         429,

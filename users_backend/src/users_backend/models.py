@@ -21,6 +21,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), unique=True, nullable=False)
+    # The username compared: NFKC and case folded (users.username_key), unique so that
+    # "Bruce" and its full-width form cannot sit beside "bruce". No length: NFKC may expand a character.
+    username_key: Mapped[str] = mapped_column(String, unique=True, nullable=False)
     # An argon2 hash (PHC string), never the password itself.
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")

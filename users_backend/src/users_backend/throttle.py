@@ -19,6 +19,7 @@ from sqlalchemy import case, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from users_backend.models import USERNAME_MAX_LENGTH, LoginFailures, utcnow
+from users_backend.users import username_key
 
 USERNAME = "username"
 ADDRESS = "address"
@@ -82,9 +83,11 @@ class Block:
 
 def _keys(username, address):
     keys = [(ADDRESS, address)]
+    # Counted by the key users are compared by, so `Bruce` and `bruce` share one count.
     # No user has a longer name, and the address is counted all the same.
-    if len(username) <= USERNAME_MAX_LENGTH:
-        keys.insert(0, (USERNAME, username))
+    key = username_key(username)
+    if len(key) <= USERNAME_MAX_LENGTH:
+        keys.insert(0, (USERNAME, key))
     return keys
 
 
@@ -136,7 +139,7 @@ def record_failure(session, username, address, limits, now=None):
 
 def clear(session, username=None, address=None):
     """Forget the failures of a username and/or an address; the number of records removed."""
-    keys = [(USERNAME, username)] if username is not None else []
+    keys = [(USERNAME, username_key(username))] if username is not None else []
     keys += [(ADDRESS, address)] if address is not None else []
     if not keys:
         return 0
