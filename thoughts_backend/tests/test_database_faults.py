@@ -5,15 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from thoughts_common import tokens
 from thoughts_common.health import READY_TIMEOUT_SECONDS
 from thoughts_common.testing import database_faults
-from thoughts_common.testing.network import TcpProxy, free_port
-from thoughts_common.testing.processes import start_uwsgi
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -23,29 +19,19 @@ BIN = Path(sys.executable).parent
 def backend(postgres_server, key_files, rsa_key_pair, syslog_receiver, tmp_path):
     url = postgres_server.create_database("thoughts_faults")
     subprocess.run([BIN / "thoughts-backend", "migrate"], env={**os.environ, "DATABASE_URL": url}, check=True)
-    target = make_url(url)
-    proxy = TcpProxy(target.host, target.port)
     env = {
-        "DATABASE_URL": target.set(port=proxy.port).render_as_string(hide_password=False),
         "JWT_PUBLIC_KEY_FILE": str(key_files[1]),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        "HTTP_BIND": f"127.0.0.1:{free_port()}",
         "SYSLOG_HOST": "127.0.0.1",
         "SYSLOG_PORT": str(syslog_receiver.port),
     }
-    server = start_uwsgi(SERVICE_DIR / "uwsgi.ini", env, unset=("JWT_PUBLIC_KEY",))
-    direct = url.replace("postgresql+psycopg://", "postgresql://")
-
-    def count_rows():
-        with psycopg.connect(direct) as connection:
-            return connection.execute("SELECT count(*) FROM thoughts").fetchone()[0]
-
+    server, proxy = database_faults.start_behind_proxy(SERVICE_DIR / "uwsgi.ini", url, env)
     headers = {"Authorization": f"Bearer {tokens.encode({'username': 'bruce'}, rsa_key_pair[0])}"}
 
     def write(i):
         return database_faults.post(f"{server.base}/api/me/thoughts/", json={"text": f"fault {i}"}, headers=headers)
 
-    yield server, proxy, write, count_rows
+    yield server, proxy, write, database_faults.row_counter(url, "thoughts")
     proxy.close()
     server.stop()
 

@@ -11,7 +11,41 @@ import sys
 import threading
 import time
 
+import psycopg
 import requests
+from sqlalchemy.engine import make_url
+
+from thoughts_common.testing.network import TcpProxy, free_port
+from thoughts_common.testing.processes import start_uwsgi
+
+
+def start_behind_proxy(ini, database_url, env):
+    """uWSGI with ``ini`` whose DATABASE_URL goes through a TcpProxy: (server, proxy)."""
+    target = make_url(database_url)
+    proxy = TcpProxy(target.host, target.port)
+    env = {
+        **env,
+        "DATABASE_URL": target.set(port=proxy.port).render_as_string(hide_password=False),
+        "HTTP_BIND": f"127.0.0.1:{free_port()}",
+    }
+    try:
+        server = start_uwsgi(ini, env, unset=("JWT_PUBLIC_KEY", "JWT_PRIVATE_KEY"))
+    except BaseException:
+        proxy.close()
+        raise
+    return server, proxy
+
+
+def row_counter(database_url, table):
+    """Counts ``table``'s rows straight from PostgreSQL, around the proxy."""
+    direct = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def count():
+        with psycopg.connect(direct) as connection:
+            return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (a table name of ours)
+
+    return count
+
 
 FAILED = "closed"  # no HTTP answer at all: connection closed, reset or timed out
 
