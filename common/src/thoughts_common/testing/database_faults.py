@@ -147,7 +147,12 @@ class FaultReport:
         committed, though the client saw an error. No server can know (only an
         idempotency key would tell); any other write must be counted exactly.
         """
-        return sum(1 for a in self.writes if a.status == 503 and a.started < self.fault_started)
+        return sum(1 for a in self.writes if a.status == 503 and a.started < self.fault_started < a.started + a.seconds)
+
+    @property
+    def healthy(self):
+        """Writes answered before the fault began."""
+        return [a for a in self.writes if a.started + a.seconds < self.fault_started]
 
     def statuses(self, answers):
         return collections.Counter(a.status for a in answers)
@@ -163,6 +168,7 @@ class FaultReport:
         readyz = self.during(self.readyz)
         return (
             f"{self.fault} for {self.seconds:g} s: writes {dict(self.statuses(self.writes))}, "
+            f"answered before the fault {dict(self.statuses(self.healthy))}, "
             f"during the fault {dict(self.statuses(self.during(self.writes)))}; "
             f"/healthz before the fault slowest {_ms(self.before(self.healthz), 1)}, "
             f"during it {dict(self.statuses(healthz))}, median {_ms(healthz, 0.5)}, "
@@ -191,8 +197,8 @@ def run_fault(base, proxy, fault, seconds, write, count_rows, writers=8):
             i = next(numbers)
         return write(i)
 
-    loops = [_Loop(next_write, lambda a: 0.1 if a.status != 201 else 0) for _ in range(writers)]
-    healthz = _ProbeProcess(f"{base}/healthz", 0.05)
+    loops = [_Loop(next_write, lambda a: 0.2 if a.status != 201 else 0) for _ in range(writers)]
+    healthz = _ProbeProcess(f"{base}/healthz", 0.02)
     readyz = _Loop(lambda: _call("GET", f"{base}/readyz", 10), lambda _a: 0.5)
     time.sleep(1.5)  # healthy traffic first
 
@@ -240,6 +246,7 @@ def assert_answered_as_an_sre_expects(report, syslog, readiness_bound):
     statuses = report.statuses(report.writes)
     assert set(statuses) <= {200, 201, 503}, statuses
     assert all(a.retry_after for a in report.writes if a.status == 503)
+    assert report.healthy and {a.status for a in report.healthy} == {201}, report.statuses(report.healthy)
     assert report.statuses(report.during(report.writes))[503] > 0
     assert report.recovery_seconds < 15
 
