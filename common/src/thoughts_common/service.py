@@ -92,8 +92,9 @@ def _database_error_for_restx(exc):
 
 def _log_unavailable(exc):
     """The one line logged for a request the database could not serve."""
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    logger.warning("Database unavailable on %s %s: %s: %s", request.method, request.path, type(exc).__name__, reason)
+    cause = getattr(exc, "orig", None) or exc  # the driver's own error says most
+    reason = str(cause).strip().splitlines()[0]
+    logger.warning("Database unavailable on %s %s: %s: %s", request.method, request.path, type(cause).__name__, reason)
     return UNAVAILABLE_MESSAGE
 
 
