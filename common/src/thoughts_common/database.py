@@ -64,7 +64,7 @@ def create(url):
         pool_size=timeouts.pool_size,
         max_overflow=0,
         pool_timeout=timeouts.pool_wait,
-        connect_args=timeouts.libpq_options(),
+        connect_args=timeouts.libpq_options(parsed.query.get("options")),
     )
 
     @event.listens_for(engine, "do_connect")

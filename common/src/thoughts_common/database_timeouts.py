@@ -51,26 +51,34 @@ class Timeouts:
 
     @property
     def answer(self):
-        """The client's bound on one round trip: the server's statement timeout fires first."""
-        return self.statement + ANSWER_MARGIN_SECONDS
+        """The client's bound on one round trip: the server's statement timeout fires first.
 
-    def libpq_options(self):
+        None (no bound) when the statement timeout is 0, PostgreSQL's "none",
+        e.g. for a long maintenance command.
+        """
+        return self.statement + ANSWER_MARGIN_SECONDS if self.statement > 0 else None
+
+    def libpq_options(self, url_options=None):
+        """``connect_args`` for psycopg; ``url_options`` (the URL's own ``options``) come first."""
         server = {
             "statement_timeout": self.statement,
             "lock_timeout": self.lock,
             "idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_SECONDS,
         }
-        return {
+        settings = " ".join(f"-c {name}={round(seconds * 1000)}" for name, seconds in server.items())
+        options = {
             # libpq counts whole seconds (and at least 2).
             "connect_timeout": max(2, round(self.connect)),
             "keepalives": 1,
             "keepalives_idle": round(self.keepalives_idle),
             "keepalives_interval": round(self.keepalives_interval),
             "keepalives_count": self.keepalives_count,
-            # Unacknowledged data for longer than the answer timeout: the peer is gone.
-            "tcp_user_timeout": round(self.answer * 1000),
-            "options": " ".join(f"-c {name}={round(seconds * 1000)}" for name, seconds in server.items()),
+            "options": f"{url_options} {settings}" if url_options else settings,
         }
+        if self.answer is not None:
+            # Unacknowledged data for longer than the answer timeout: the peer is gone.
+            options["tcp_user_timeout"] = round(self.answer * 1000)
+        return options
 
 
 def from_environment():
