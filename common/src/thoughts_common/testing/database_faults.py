@@ -118,7 +118,10 @@ class _ProbeProcess:
         output, _ = self._process.communicate(timeout=10)
         self.answers = []
         for line in output.splitlines():
-            started, seconds, status = line.split()
+            fields = line.split()
+            if len(fields) != 3:  # the line being written when the probe was stopped
+                continue
+            started, seconds, status = fields
             status = int(status)
             self.answers.append(Answer(float(started), float(seconds), status if status else FAILED))
 
