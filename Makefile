@@ -28,12 +28,18 @@ endif
 
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
+SECRETS_VENV := .venv-secrets
+DETECT_SECRETS_VERSION := 1.5.0
+AUDIT_VENV := .venv-audit
+PIP_AUDIT_VERSION := 2.10.1
+SCHEMATHESIS_VENV := .venv-schemathesis
+SCHEMATHESIS_VERSION := 4.32.5
 TRAFFIC_VENV := .venv-traffic
 TRAFFIC_HOST ?= http://127.0.0.1:8000
 TRAFFIC_USERS_COUNT ?= 5
 TRAFFIC_TIME ?= 60s
 
-.PHONY: help install run prepare observability compose-secrets kube-secrets images test test-packages lint format user lock clean traffic
+.PHONY: help install run prepare observability compose-secrets kube-secrets images test test-packages lint format user lock clean traffic secrets secrets-baseline audit
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
@@ -43,7 +49,9 @@ help:
 	@echo "make images [OFFLINE=1]     build every image of the compose system, test stages included"
 	@echo "make compose-secrets        the secrets docker compose mounts (var/compose-secrets)"
 	@echo "make kube-secrets NAMESPACE=thoughts-dev   create the Secrets in a cluster"
-	@echo "make lint                   ruff"
+	@echo "make lint                   ruff and the secret scan (detect-secrets against .secrets.baseline)"
+	@echo "make secrets-baseline       accept the secret scan's current findings (review them first)"
+	@echo "make audit                  known vulnerabilities of the pinned dependencies (needs PyPI's JSON API and npm's audit service)"
 	@echo "make lock                   re-pin requirements/lock.txt after changing dependencies"
 
 install: $(STAMP)
@@ -89,7 +97,8 @@ run: prepare observability
 	tools/native-run
 
 # Each package's tests run from its own folder, as they do inside its image.
-test: $(STAMP) test-packages logs/node_modules/.package-lock.json $(CHECKOV_VENV)/bin/checkov
+test: $(STAMP) test-packages logs/node_modules/.package-lock.json $(CHECKOV_VENV)/bin/checkov \
+		$(SECRETS_VENV)/bin/detect-secrets $(SCHEMATHESIS_VENV)/bin/st
 	@for package in $(LOCAL_PACKAGES); do \
 		echo "== $$package"; \
 		(cd $$package && ../$(BIN)/pytest $(PYTEST_ARGS)) || exit 1; \
@@ -97,9 +106,32 @@ test: $(STAMP) test-packages logs/node_modules/.package-lock.json $(CHECKOV_VENV
 	@echo "== tests (across services, infrastructure)"
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) secrets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# detect-secrets over the files git tracks: a finding not in .secrets.baseline fails.
+$(SECRETS_VENV)/bin/detect-secrets:
+	test -x $(SECRETS_VENV)/bin/python || $(PYTHON) -m venv $(SECRETS_VENV)
+	$(SECRETS_VENV)/bin/pip install --quiet detect-secrets==$(DETECT_SECRETS_VERSION)
+
+secrets: $(SECRETS_VENV)/bin/detect-secrets
+	$(SECRETS_VENV)/bin/python tools/secret-scan
+
+secrets-baseline: $(SECRETS_VENV)/bin/detect-secrets
+	git ls-files -z | grep -zv '^\.secrets\.baseline$$' | xargs -0 $(SECRETS_VENV)/bin/detect-secrets scan > .secrets.baseline
+
+# Known vulnerabilities of the pinned dependencies. pip-audit asks PyPI's JSON
+# API and npm audit the registry's advisory service: both need the internet
+# (see README, "Supply chain"). --strict fails when a package could not be checked.
+$(AUDIT_VENV)/bin/pip-audit:
+	test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet pip-audit==$(PIP_AUDIT_VERSION)
+
+audit: $(AUDIT_VENV)/bin/pip-audit
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip -r requirements/lock.txt
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip -r traffic/requirements.lock.txt
+	cd logs && npm audit --package-lock-only --audit-level=low
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -129,6 +161,12 @@ $(CHECKOV_VENV)/bin/checkov:
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 
+# The API fuzzer tests/test_api_schemas.py runs against both backends, in its own
+# virtualenv: it pins its own pytest, hypothesis and werkzeug.
+$(SCHEMATHESIS_VENV)/bin/st:
+	test -x $(SCHEMATHESIS_VENV)/bin/python || $(PYTHON) -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
+
 # Every image of docker-compose.yaml, test stages included (they run the
 # tests inside the images); OFFLINE=1 adds the third-party stand-ins of
 # docker-compose.offline.yaml. Built layers are reused.
@@ -146,4 +184,4 @@ traffic: $(TRAFFIC_VENV)/.installed
 		-u $(TRAFFIC_USERS_COUNT) -r $(TRAFFIC_USERS_COUNT) -t $(TRAFFIC_TIME) --host $(TRAFFIC_HOST)
 
 clean:
-	rm -rf $(VENV) $(TRAFFIC_VENV) $(CHECKOV_VENV) var/run
+	rm -rf $(VENV) $(TRAFFIC_VENV) $(CHECKOV_VENV) $(SECRETS_VENV) $(AUDIT_VENV) $(SCHEMATHESIS_VENV) var/run

@@ -1,4 +1,5 @@
 import logging
+import re
 
 import pytest
 
@@ -69,3 +70,30 @@ def test_user_input_cannot_forge_log_lines(syslog_logging):
     line = syslog_logging.wait_for("Searching with params")[0]
     assert "\n" not in line and "\x1b" not in line
     assert line.endswith("Searching with params a\\n[2026-01-01] ERROR [x] forged\\x1b[31m")
+
+
+def test_a_line_too_long_for_a_datagram_arrives_cut_with_a_marker(syslog_logging):
+    username = "u" * 1_048_576
+    logging.getLogger("x").warning("Unknown user %s tried to log in", username)
+    [line] = syslog_logging.wait_for("Unknown user uuu")
+    prefix, _, rest = line.partition("Unknown user ")
+    match = re.fullmatch(r"(u+)… \[truncated (\d+) chars\]", rest)
+    assert match, line[-100:]
+    assert prefix.startswith("some_service: [") and "WARNING" in prefix
+    assert len(match.group(1)) + int(match.group(2)) == len(username) + len(" tried to log in")
+    assert len(line.encode()) <= logconfig.MAX_LINE_BYTES + len("some_service: ")
+
+
+def test_a_line_under_the_limit_arrives_whole(syslog_logging):
+    text = "é" * ((logconfig.MAX_LINE_BYTES - 200) // 2)
+    logging.getLogger("x").info("long %s end", text)
+    [line] = syslog_logging.wait_for("long é")
+    assert line.endswith(f"long {text} end")
+    assert "truncated" not in line
+
+
+def test_truncation_counts_characters_and_keeps_utf8_whole():
+    line = "ü" * 50
+    cut = logconfig.truncate(line, limit=60)
+    assert cut == "ü" * 10 + "… [truncated 40 chars]"
+    assert logconfig.truncate("short", limit=60) == "short"

@@ -53,3 +53,77 @@ def test_generate_key_pair_keeps_existing_keys(tmp_path):
     assert private.read_text() == first
     token = tokens.encode({"username": "x"}, first)
     assert tokens.decode(token, public.read_text())["username"] == "x"
+
+
+def raw(private, **claims):
+    """A token signed with our key but with exactly the claims given (no defaults added)."""
+    import jwt
+
+    return jwt.encode(claims, private, algorithm=tokens.ALGORITHM)
+
+
+def now():
+    return int(dt.datetime.now(dt.UTC).timestamp())
+
+
+def test_tokens_carry_the_issuer(rsa_key_pair, monkeypatch):
+    monkeypatch.delenv("JWT_ISSUER", raising=False)
+    claims = tokens.decode(tokens.encode({"username": "bruce"}, rsa_key_pair[0]), rsa_key_pair[1])
+    assert claims["iss"] == "thoughts-users-backend"
+
+
+@pytest.mark.parametrize("issuer", [None, "someone-else", ""], ids=["missing", "other", "empty"])
+def test_a_token_of_no_or_another_issuer_is_rejected(rsa_key_pair, issuer):
+    t = now()
+    extra = {} if issuer is None else {"iss": issuer}
+    token = raw(rsa_key_pair[0], username="bruce", iat=t, exp=t + 300, **extra)
+    with pytest.raises(tokens.InvalidToken):
+        tokens.decode(token, rsa_key_pair[1])
+
+
+def test_the_issuer_comes_from_jwt_issuer(rsa_key_pair, monkeypatch):
+    default = tokens.encode({"username": "bruce"}, rsa_key_pair[0])
+    monkeypatch.setenv("JWT_ISSUER", "staging-users")
+    ours = tokens.encode({"username": "bruce"}, rsa_key_pair[0])
+    assert tokens.decode(ours, rsa_key_pair[1])["iss"] == "staging-users"
+    with pytest.raises(tokens.InvalidToken):
+        tokens.decode(default, rsa_key_pair[1])
+
+
+def test_a_token_living_longer_than_the_cap_is_rejected(rsa_key_pair):
+    t = now()
+    at_cap = raw(rsa_key_pair[0], username="bruce", iss=tokens.DEFAULT_ISSUER, iat=t, exp=t + 24 * 3600)
+    beyond = raw(rsa_key_pair[0], username="bruce", iss=tokens.DEFAULT_ISSUER, iat=t, exp=t + 24 * 3600 + 1)
+    assert tokens.decode(at_cap, rsa_key_pair[1])["username"] == "bruce"
+    with pytest.raises(tokens.InvalidToken, match="LifetimeTooLong"):
+        tokens.decode(beyond, rsa_key_pair[1])
+
+
+def test_encode_refuses_a_lifetime_over_the_cap(rsa_key_pair):
+    with pytest.raises(ValueError, match="exceeds the cap"):
+        tokens.encode({"username": "bruce"}, rsa_key_pair[0], lifetime=dt.timedelta(hours=25))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1441", "JWT_LIFETIME_MINUTES=1441 must be between 1 and 1440 minutes"),
+        ("0", "JWT_LIFETIME_MINUTES=0 must be between 1 and 1440"),
+        ("two hours", "JWT_LIFETIME_MINUTES='two hours' is not a whole number"),
+    ],
+)
+def test_lifetime_setting_is_checked(value, message):
+    with pytest.raises(ValueError, match=message):
+        tokens.lifetime_from_minutes(value)
+
+
+def test_lifetime_setting_up_to_the_cap():
+    assert tokens.lifetime_from_minutes("1440") == tokens.MAX_LIFETIME
+    assert tokens.lifetime_from_minutes(" 120 ") == dt.timedelta(hours=2)
+
+
+@pytest.mark.parametrize("username", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])
+def test_signed_token_with_an_unstorable_username_is_rejected(rsa_key_pair, username):
+    token = tokens.encode({"username": username}, rsa_key_pair[0])
+    with pytest.raises(tokens.InvalidToken, match="UnstorableUsername"):
+        tokens.decode(token, rsa_key_pair[1])

@@ -29,7 +29,15 @@ def backends(tmp_path_factory, key_files, syslog):
     """The users backend (sign-up on) and the thoughts backend, under uWSGI, with the demo data."""
     started = []
     try:
-        users = start_backend("users_backend", tmp_path_factory.mktemp("users"), key_files, syslog, FEATURE_SIGNUP="1")
+        # The in-process frontend calls the users backend from 127.0.0.1: trusted to forward the browser's address.
+        users = start_backend(
+            "users_backend",
+            tmp_path_factory.mktemp("users"),
+            key_files,
+            syslog,
+            FEATURE_SIGNUP="1",
+            LOGIN_TRUSTED_PROXIES="127.0.0.1",
+        )
         started.append(users)
         thoughts = start_backend("thoughts_backend", tmp_path_factory.mktemp("thoughts"), key_files, syslog)
         started.append(thoughts)

@@ -118,4 +118,23 @@ def test_wrong_password_in_the_browser(page, frontend_server):
     page.fill("#inputPassword", "not-bruce")
     page.click("#login-button")
     expect(page.locator("#login-warning")).to_have_text("Invalid login/password, please try again.")
+    # Not logged in: the navbar names no user.
+    expect(page.locator("#nav-username")).to_have_count(0)
     shot(page, "06-wrong-password")
+
+
+def test_too_many_attempts_in_the_browser(page, frontend_server, api):
+    from playwright.sync_api import expect
+
+    username, password = api.new_user()
+    page.goto(f"{frontend_server.base}/login/")
+    for attempt in range(6):
+        page.fill("#inputUsername", username)
+        page.fill("#inputPassword", password if attempt == 5 else f"wrong-{attempt}")
+        with page.expect_navigation() as navigation:
+            page.click("#login-button")
+    assert navigation.value.status == 429
+    expect(page.locator("#login-warning")).to_have_text("Too many attempts, try again in 1 minute.")
+    expect(page.locator("#inputUsername")).to_have_value(username)
+    expect(page.locator("#nav-username")).to_have_count(0)
+    shot(page, "07-too-many-attempts")

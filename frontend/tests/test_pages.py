@@ -333,12 +333,46 @@ def test_search_pages_through_the_link_headers(client, api, settings):
     assert seen == texts
 
 
-def test_a_bad_paging_position_shows_the_first_page(client, api):
-    marker = uuid.uuid4().hex
-    api.share(api.token("bruce", "bruce"), f"first page {marker}")
-    for after in ("x", "-1", "²", str(2**64)):
-        response = client.get("/search", {"search": marker, "after": after})
-        assert texts_on(response) == [f"first page {marker}"], after
+@pytest.mark.parametrize("after", ["x", "-1", "²", "%D9%A1", "", str(2**31), str(2**64)])
+@pytest.mark.parametrize("page", ["/search?search=a&", "/thoughts/?"])
+def test_a_bad_paging_position_is_a_400_page_not_a_backend_error(client, login, after, page):
+    """The backend's range (ASCII digits, 0 to 2**31-1) is checked before asking it."""
+    login("bruce", "bruce")
+    response = client.get(f"{page}after={after}")
+    assert response.status_code == 400
+    assert "after must be an integer from 0 to 2147483647" in response.content.decode()
+
+
+def test_the_largest_paging_position_is_fine(client):
+    assert client.get(f"/search?search=a&after={2**31 - 1}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/search?search=a%00b", "/search?search=a&after=1%00", "/thoughts/?x%00=1", "/login/?next=%00"]
+)
+def test_nul_in_a_query_is_a_400_page(client, login, path):
+    login("bruce", "bruce")
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "must not contain NUL characters" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/login/", {"username": "a\x00b", "password": "bruce"}),
+        ("/login/", {"username": "bruce", "password": "a\x00b"}),
+        ("/thoughts/new", {"text": "nul\x00byte"}),
+    ],
+)
+def test_nul_in_a_form_is_a_400_page(client, login, api, path, form):
+    login("bruce", "bruce")
+    auth = api.token("bruce", "bruce")
+    before = len(api.my_thoughts(auth))
+    response = client.post(path, form)
+    assert response.status_code == 400
+    assert "must not contain NUL characters" in response.content.decode()
+    assert len(api.my_thoughts(auth)) == before
 
 
 # Sign-up (FEATURE_SIGNUP)

@@ -56,6 +56,18 @@ def test_a_traceback_stays_one_whole_line_even_over_8_kb(start_rsyslog, service_
     assert line.endswith(f"ValueError: {long_text}")
 
 
+def test_a_line_too_long_for_one_datagram_reaches_the_file_cut_with_a_marker(start_rsyslog, service_logger):
+    rsyslog = start_rsyslog()
+    logger = service_logger("users_backend", rsyslog.port)
+    marker = uuid.uuid4().hex
+
+    logger.warning("Unknown user %s %s", marker, "u" * 1_048_576)
+
+    [line] = rsyslog.wait_for(marker)
+    assert line.split(" ", 2)[1] == "users_backend:"
+    assert re.search(r" u{50000,}… \[truncated \d+ chars\]$", line), line[-80:]
+
+
 def test_uwsgi_lines_keep_their_tag_without_the_pid(start_rsyslog):
     rsyslog = start_rsyslog()
     marker = uuid.uuid4().hex

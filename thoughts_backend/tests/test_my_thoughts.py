@@ -147,3 +147,12 @@ def test_invalid_token_is_401(client, sign, method, kind):
 
     assert response.status_code == 401
     assert "message" in response.get_json()
+
+
+@pytest.mark.parametrize("username", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_signed_token_with_an_unstorable_username_is_401(client, sign, session, username, method):
+    response = getattr(client, method)("/api/me/thoughts/", json={"text": "hi"}, headers=sign({"username": username}))
+    assert response.status_code == 401
+    assert response.get_json() == {"message": "Invalid or expired token"}
+    assert session.scalars(select(Thought)).all() == []

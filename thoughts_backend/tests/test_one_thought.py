@@ -11,16 +11,28 @@ def test_get_one(client, add_thoughts):
     assert body["text"] == "Naturally! All who come to me are! Speak..."
 
 
-@pytest.mark.parametrize("thought_id", ["999999", "0", str(2**31), str(2**63), str(10**30)])
+@pytest.mark.parametrize("thought_id", ["999999", "2147483647"])
 def test_absent_is_a_json_404(client, thought_id):
     response = client.get(f"/api/thoughts/{thought_id}/")
     assert response.status_code == 404
     assert response.get_json() == {"message": f"Thought {thought_id} not found"}
 
 
-@pytest.mark.parametrize("path", ["/api/thoughts/abc/", "/api/thoughts/-1/", "/api/nothing/"])
-def test_other_paths_are_json_404(client, path):
-    response = client.get(path)
+ID_MESSAGE = "thought id must be an integer from 1 to 2147483647"
+# What is not an id in ASCII digits within the documented range; "%D9%A1" is the Arabic-Indic 1.
+NOT_IDS = ["0", str(2**31), str(2**63), str(10**30), "abc", "-1", "1.0", "%D9%A1", "%EF%BC%91", "%20" + "1", "%00"]
+
+
+@pytest.mark.parametrize("thought_id", NOT_IDS)
+def test_ids_that_are_no_ids_are_400(client, add_thoughts, thought_id):
+    add_thoughts("bruce", "thought 1")
+    response = client.get(f"/api/thoughts/{thought_id}/")
+    assert response.status_code == 400
+    assert response.get_json() == {"message": ID_MESSAGE}
+
+
+def test_other_paths_are_json_404(client):
+    response = client.get("/api/nothing/")
     assert response.status_code == 404
     assert "message" in response.get_json()
 
@@ -37,9 +49,15 @@ def test_admin_deletes_and_again_is_still_204(client, add_thoughts, admin):
     assert client.get(f"/api/thoughts/{keep}/").status_code == 200
 
 
-@pytest.mark.parametrize("thought_id", ["123456789", str(2**31), str(2**63)])
-def test_deleting_what_never_existed_is_204(client, admin, thought_id):
-    assert client.delete(f"/admin/thoughts/{thought_id}/", headers=admin).status_code == 204
+def test_deleting_what_never_existed_is_204(client, admin):
+    assert client.delete("/admin/thoughts/123456789/", headers=admin).status_code == 204
+
+
+@pytest.mark.parametrize("thought_id", NOT_IDS)
+def test_deleting_what_is_no_id_is_400(client, admin, thought_id):
+    response = client.delete(f"/admin/thoughts/{thought_id}/", headers=admin)
+    assert response.status_code == 400
+    assert response.get_json() == {"message": ID_MESSAGE}
 
 
 def test_delete_without_token_is_401(client, add_thoughts):

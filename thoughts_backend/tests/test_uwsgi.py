@@ -4,12 +4,15 @@ import concurrent.futures
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from thoughts_common import limits
+from thoughts_common.testing import oversize
 from thoughts_common.testing.network import SyslogReceiver, free_port
 from thoughts_common.testing.processes import assert_stops_gracefully, start_uwsgi
 
@@ -139,3 +142,34 @@ def test_sigterm_stops_gracefully(server_env, tmp_path):
     process = start_uwsgi(SERVICE_DIR / "uwsgi.ini", env)
 
     assert_stops_gracefully(process)
+
+
+OVERSIZE = oversize.cases("/api/thoughts/")
+
+
+@pytest.mark.parametrize("case", list(OVERSIZE))
+def test_oversized_requests_are_refused_with_a_message(server, case):
+    raw, refusal = OVERSIZE[case]
+    started = time.monotonic()
+    answer = oversize.send(server.base, raw)
+    assert (answer.status, answer.json()) == (refusal.status, {"message": refusal.message})
+    assert answer.headers["content-type"] == "application/json"
+    assert time.monotonic() - started < 2  # no parsing of megabytes first
+    # The next request is served as usual.
+    assert requests.get(f"{server.base}/api/thoughts/", params={"search": "zz"}, timeout=5).json() == []
+
+
+def test_parameters_under_the_limits_arrive_whole(server, bruce):
+    pad = "z" * (limits.MAX_URI_BYTES - 100)
+    response = requests.get(f"{server.base}/api/me/thoughts/?limit=1&pad={pad}", headers=bruce, timeout=5)
+    assert response.status_code == 200 and len(response.json()) == 1
+    search = requests.get(f"{server.base}/api/thoughts/", params={"search": pad[:-20]}, timeout=5)
+    assert search.status_code == 200 and search.json() == []
+
+
+def test_refusals_are_logged_with_their_request_id(server, syslog):
+    raw, _ = OVERSIZE["query of 20 000 characters"]
+    raw = raw.replace(b"Host: localhost\r\n", b"Host: localhost\r\nX-Request-ID: too-long-uri\r\n")
+    assert oversize.send(server.base, raw).headers["x-request-id"] == "too-long-uri"
+    [line] = syslog.wait_for("[too-long-uri]", "REFUSED 414 GET /api/thoughts/")
+    assert "WARNING" in line

@@ -4,7 +4,7 @@ from sqlalchemy import delete
 from thoughts_common import migrations, tokens
 from users_backend import create_app, users
 from users_backend.cli import MIGRATIONS
-from users_backend.models import User
+from users_backend.models import LoginFailures, User
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -32,6 +32,7 @@ def app(database_url, rsa_key_pair):
     database = app.extensions["database"]
     with database.sessionmaker() as session:
         session.execute(delete(User))
+        session.execute(delete(LoginFailures))
         session.commit()
     yield app
     database.dispose()

@@ -15,7 +15,8 @@ def test_admin_creates_a_user(client, admin_auth, session):
     assert body["username"] == "ann"
     assert "password" not in response.get_data(as_text=True)
     creation = dt.datetime.fromisoformat(body["creation"])
-    assert abs(dt.datetime.now(dt.UTC).replace(tzinfo=None) - creation) < dt.timedelta(minutes=1)
+    assert creation.utcoffset() == dt.timedelta(0)
+    assert abs(dt.datetime.now(dt.UTC) - creation) < dt.timedelta(minutes=1)
     assert session.scalars(select(User.username).where(User.id == body["id"])).one() == "ann"
 
 
@@ -37,13 +38,31 @@ def test_duplicate_username_is_409(client, admin_auth):
     [
         ({"password": "p"}, "username is required"),
         ({"username": "ann"}, "password is required"),
-        ({"username": " ", "password": "p"}, "username is required"),
+        ({"username": " ", "password": "p"}, None),
         ({"username": "ann", "password": ""}, "password is required"),
         ({"username": "a" * 51, "password": "p"}, "username is longer than 50 characters"),
         ({"username": " ann", "password": "p"}, None),
         ({"username": "an\x07n", "password": "p"}, None),
+        ({"username": "an\u200bn", "password": "p"}, None),
+        ({"username": "a\x00b", "password": "p"}, "username must not contain NUL characters"),
+        ({"username": "a\ud800b", "password": "p"}, "username is not valid Unicode"),
+        ({"username": "ann", "password": "a\x00b"}, "password must not contain NUL characters"),
+        ({"username": "ann", "password": "a\ud800b"}, "password is not valid Unicode"),
     ],
-    ids=["no-username", "no-password", "blank-username", "empty-password", "too-long", "padded", "control-char"],
+    ids=[
+        "no-username",
+        "no-password",
+        "blank-username",
+        "empty-password",
+        "too-long",
+        "padded",
+        "control-char",
+        "zero-width-space",
+        "nul-username",
+        "surrogate-username",
+        "nul-password",
+        "surrogate-password",
+    ],
 )
 def test_invalid_fields_are_400(client, admin_auth, body, message):
     response = client.post("/admin/users/", json=body, headers=admin_auth)
@@ -52,6 +71,15 @@ def test_invalid_fields_are_400(client, admin_auth, body, message):
         assert response.get_json() == {"message": message}
     else:
         assert "username must not contain" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("look_alike", ["Bruce", "BRUCE", "\uff42\uff52\uff55\uff43\uff45", "\u1d2eruce"])
+def test_look_alikes_are_409(client, admin_auth, look_alike):
+    first = client.post("/admin/users/", json={"username": "bruce", "password": "a"}, headers=admin_auth)
+    assert first.status_code == 201
+    response = client.post("/admin/users/", json={"username": look_alike, "password": "b"}, headers=admin_auth)
+    assert response.status_code == 409
+    assert response.get_json() == {"message": f"Username {look_alike} is already taken"}
 
 
 def test_fifty_characters_is_allowed(client, admin_auth):

@@ -1,6 +1,7 @@
 import pytest
 
 from thoughts_common import tokens
+from users_backend import create_app
 
 
 @pytest.fixture
@@ -22,8 +23,36 @@ def test_login_returns_a_bearer_token(client, bruce, rsa_key_pair, as_json):
     assert scheme == "Bearer"
     claims = tokens.decode(token, rsa_key_pair[1])
     assert claims["username"] == "bruce"
-    assert claims["exp"] > claims["iat"]
+    assert claims["exp"] - claims["iat"] == 120 * 60
+    assert claims["iss"] == "thoughts-users-backend"
     assert "role" not in claims
+
+
+@pytest.mark.parametrize("minutes", ["1441", "100000"])
+def test_a_lifetime_over_24_hours_stops_the_start(monkeypatch, database_url, rsa_key_pair, minutes):
+    monkeypatch.setenv("JWT_LIFETIME_MINUTES", minutes)
+    with pytest.raises(ValueError, match=f"JWT_LIFETIME_MINUTES={minutes} must be between 1 and 1440 minutes"):
+        create_app(
+            {"DATABASE_URL": database_url, "JWT_PRIVATE_KEY": rsa_key_pair[0], "JWT_PUBLIC_KEY": rsa_key_pair[1]}
+        )
+
+
+def test_the_issuer_setting_is_signed_and_expected(monkeypatch, database_url, rsa_key_pair, make_user, sign):
+    monkeypatch.setenv("JWT_ISSUER", "staging-users")
+    keys = {"JWT_PRIVATE_KEY": rsa_key_pair[0], "JWT_PUBLIC_KEY": rsa_key_pair[1]}
+    app = create_app({"DATABASE_URL": database_url, **keys})
+    monkeypatch.delenv("JWT_ISSUER")  # the app keeps what it read at its start
+    staging = app.test_client()
+    make_user("bruce", "bruce")
+
+    token = staging.post("/api/login/", json={"username": "bruce", "password": "bruce"}).get_json()["Authorized"]
+    assert tokens.decode(token.split(" ")[1], rsa_key_pair[1], issuer="staging-users")["iss"] == "staging-users"
+    default_token = sign({"username": "root", "role": "admin"}, issuer="thoughts-users-backend")
+    response = staging.post(
+        "/admin/users/", json={"username": "ann", "password": "p"}, headers={"Authorization": f"Bearer {default_token}"}
+    )
+    assert response.status_code == 401
+    app.extensions["database"].dispose()
 
 
 def test_admin_token_carries_the_role(client, make_user, rsa_key_pair, login):
@@ -73,3 +102,27 @@ def test_login_only_accepts_post(client):
     response = client.get("/api/login/")
     assert response.status_code == 405
     assert "message" in response.get_json()
+
+
+@pytest.mark.parametrize("typed", ["Bruce", "BRUCE", "\uff42\uff52\uff55\uff43\uff45"])
+def test_login_matches_the_normalised_username_and_the_token_carries_the_stored_one(client, bruce, rsa_key_pair, typed):
+    response = client.post("/api/login/", json={"username": typed, "password": "bruce"})
+    assert response.status_code == 200
+    token = response.get_json()["Authorized"].split(" ")[1]
+    assert tokens.decode(token, rsa_key_pair[1])["username"] == "bruce"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"data": "username=a%00b&password=bruce", "content_type": "application/x-www-form-urlencoded"}, "username"),
+        ({"data": "username=bruce&password=a%00b", "content_type": "application/x-www-form-urlencoded"}, "password"),
+        ({"json": {"username": "a\ud800b", "password": "bruce"}}, "username"),
+        ({"json": {"username": "bruce", "password": "a\ud800b"}}, "password"),
+    ],
+    ids=["form-nul-username", "form-nul-password", "json-surrogate-username", "json-surrogate-password"],
+)
+def test_unstorable_text_is_400_not_500(client, bruce, kwargs, message):
+    response = client.post("/api/login/", **kwargs)
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith(message + " ")

@@ -55,6 +55,14 @@ def forged(kind, private_key, public_key):
         return jwt.encode(
             {"username": "admin", "role": "admin", "iat": claims()["iat"]}, private_key, algorithm="RS256"
         )
+    if kind == "no-iss":
+        return jwt.encode(admin_payload(), private_key, algorithm="RS256")
+    if kind == "other-iss":
+        return jwt.encode({**admin_payload(), "iss": "someone-else"}, private_key, algorithm="RS256")
+    if kind == "lifetime-over-cap":
+        # Our key and issuer, but valid for 25 hours: more than any token we issue may live.
+        payload = {**admin_payload(), "iss": tokens.DEFAULT_ISSUER}
+        return jwt.encode({**payload, "exp": payload["iat"] + 25 * 3600}, private_key, algorithm="RS256")
     if kind == "tampered":
         token = tokens.encode({"username": "bruce"}, private_key)
         header, payload, signature = token.split(".")
@@ -72,6 +80,9 @@ KINDS = [
     "hs256-with-secret",
     "wrong-key",
     "no-exp",
+    "no-iss",
+    "other-iss",
+    "lifetime-over-cap",
     "tampered",
 ]
 
@@ -94,6 +105,13 @@ def test_decode_rejects(rsa_key_pair, kind):
 def test_other_authorization_schemes_are_401(client, header):
     response = client.post("/admin/users/", json=BODY, headers={"Authorization": header})
     assert response.status_code == 401
+
+
+def test_a_token_of_our_issuer_under_the_cap_is_accepted(client, rsa_key_pair):
+    payload = {**admin_payload(), "iss": tokens.DEFAULT_ISSUER}
+    token = jwt.encode({**payload, "exp": payload["iat"] + 24 * 3600}, rsa_key_pair[0], algorithm="RS256")
+    response = client.post("/admin/users/", json=BODY, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201
 
 
 def test_valid_admin_token_from_our_key_is_accepted(client, sign):

@@ -1,6 +1,7 @@
 """The real server: uWSGI with 2 workers, as `make run` and the images start it."""
 
 import concurrent.futures
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from thoughts_common.testing import oversize
 from thoughts_common.testing.network import SyslogReceiver, free_port
 from thoughts_common.testing.processes import ServerProcess, assert_stops_gracefully, start_uwsgi
 
@@ -41,6 +43,9 @@ def server_env(tmp_path_factory, key_files, syslog):
         "HTTP_BIND": f"127.0.0.1:{free_port()}",
         "SYSLOG_HOST": "127.0.0.1",
         "SYSLOG_PORT": str(syslog.port),
+        # These tests count many wrong logins from one address; test_login_throttle tests the throttle.
+        "LOGIN_THROTTLE_USERNAME_FAILURES": "1000",
+        "LOGIN_THROTTLE_ADDRESS_FAILURES": "1000",
     }
     cli("migrate", env=env)
     cli("seed-demo", env=env)
@@ -155,3 +160,25 @@ def test_cli_creates_users_that_can_log_in(server, server_env):
 
 def test_seed_demo_is_idempotent(server_env):
     assert cli("seed-demo", env=server_env).stdout == ""
+
+
+OVERSIZE = oversize.cases("/api/login/")
+
+
+@pytest.mark.parametrize("case", list(OVERSIZE))
+def test_oversized_requests_are_refused_with_a_message(server, case):
+    raw, refusal = OVERSIZE[case]
+    answer = oversize.send(server.base, raw)
+    assert (answer.status, answer.json()) == (refusal.status, {"message": refusal.message})
+    # The next request is served as usual.
+    test_login_under_uwsgi(server)
+
+
+def test_a_chunked_body_under_the_limit_is_read(server):
+    body = json.dumps({"username": "bruce", "password": "bruce"}).encode()
+    # A generator body makes requests send it chunked, without Content-Length.
+    response = requests.post(
+        f"{server.base}/api/login/", data=iter([body[:10], body[10:]]), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json()["Authorized"].startswith("Bearer ")

@@ -11,6 +11,8 @@ from thoughts_common import tokens
 logger = logging.getLogger(__name__)
 
 PUBLIC_KEY_CONFIG = "JWT_PUBLIC_KEY"
+# Optional app setting; without it the ``JWT_ISSUER`` variable (or its default) is expected.
+ISSUER_CONFIG = "JWT_ISSUER"
 
 
 def bearer_token():
@@ -27,7 +29,7 @@ def authenticated_claims():
     if token is None:
         abort(401, "Missing bearer token in the Authorization header")
     try:
-        return tokens.decode(token, current_app.config[PUBLIC_KEY_CONFIG])
+        return tokens.decode(token, current_app.config[PUBLIC_KEY_CONFIG], current_app.config.get(ISSUER_CONFIG))
     except tokens.InvalidToken as exc:
         # Never log the token itself: the book logged the whole header here.
         logger.info("Rejected token: %s", exc)

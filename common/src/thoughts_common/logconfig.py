@@ -15,6 +15,9 @@ from thoughts_common import request_id
 
 FORMAT = "[%(asctime)s] %(levelname)s [%(request_id)s] %(module)s: %(message)s"
 DEFAULT_SYSLOG_PORT = 5140
+# A longer line does not fit in one UDP datagram (65 507 bytes) and was lost
+# without a trace; rsyslog (logs/rsyslog.conf) takes up to 64 KB.
+MAX_LINE_BYTES = 60_000
 
 # Second line of defence: credentials must never be logged, even by mistake.
 _SECRETS = [
@@ -29,6 +32,15 @@ def redact(text):
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def truncate(line, limit=MAX_LINE_BYTES):
+    """``line`` cut to at most ``limit`` bytes of UTF-8, with a marker saying how much was cut."""
+    encoded = line.encode("utf-8", "replace")
+    if len(encoded) <= limit:
+        return line
+    kept = encoded[: limit - 40].decode("utf-8", "ignore")
+    return f"{kept}… [truncated {len(line) - len(kept)} chars]"
 
 
 class ContextFilter(logging.Filter):
@@ -48,7 +60,7 @@ def escape_controls(text):
 
 
 class SafeFormatter(logging.Formatter):
-    """One record, one line: control characters escaped, credentials scrubbed.
+    """One record, one line: control characters escaped, credentials scrubbed, length capped.
 
     Tracebacks keep their newlines (rsyslog stores them as #012).
     """
@@ -58,7 +70,7 @@ class SafeFormatter(logging.Formatter):
         return super().formatMessage(record)
 
     def format(self, record):
-        return redact(super().format(record))
+        return truncate(redact(super().format(record)))
 
 
 class TaggedSysLogHandler(logging.handlers.SysLogHandler):

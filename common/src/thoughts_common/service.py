@@ -4,10 +4,10 @@ import logging
 import time
 
 import sqlalchemy.exc
-from flask import Flask, g, jsonify, request
+from flask import Flask, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from thoughts_common import database, health, logconfig, metrics, request_id, tokens
+from thoughts_common import database, health, inputs, limits, logconfig, metrics, request_id, tokens
 from thoughts_common.auth import PUBLIC_KEY_CONFIG
 from thoughts_common.database import Database
 
@@ -40,6 +40,8 @@ def create_flask_app(import_name, tag, database_url, config=None):
         RESTX_MASK_SWAGGER=False,
         ERROR_404_HELP=False,
         PROPAGATE_EXCEPTIONS=False,
+        # Under uWSGI, limits.RequestLimits refuses larger bodies first.
+        MAX_CONTENT_LENGTH=limits.MAX_BODY_BYTES,
     )
     app.config.update(config or {})
     if PUBLIC_KEY_CONFIG not in app.config:
@@ -48,11 +50,14 @@ def create_flask_app(import_name, tag, database_url, config=None):
     request_id.init_flask(app)
     _log_requests(app)
     _json_errors(app)
+    _storable_query(app)
 
     database = Database(database_url)
     database.init_app(app)
     health.init_app(app, database.ping)
     app.extensions["metrics"] = metrics.init_app(app)
+    # Outermost: oversized requests are refused before anything parses them.
+    app.wsgi_app = limits.RequestLimits(app.wsgi_app)
     return app
 
 
@@ -112,6 +117,19 @@ def _log_requests(app):
             logger.info("RESPONSE TIME %d ms", round(elapsed_ms))
         logger.log(logconfig.response_level(response.status_code), "RESPONSE STATUS %d", response.status_code)
         return response
+
+
+def _storable_query(app):
+    """A query string with NUL in a name or value is a 400 on every route, before any view reads it."""
+
+    @app.before_request
+    def _check_query():
+        for name, value in request.args.items(multi=True):
+            try:
+                inputs.check_text(name, "query parameter name")
+                inputs.check_text(value, name)
+            except inputs.InvalidInput as exc:
+                abort(400, str(exc))
 
 
 def _json_errors(app):

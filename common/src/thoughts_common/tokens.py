@@ -8,8 +8,14 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from thoughts_common import inputs
+
 ALGORITHM = "RS256"
 DEFAULT_LIFETIME = dt.timedelta(hours=2)
+# No token lives longer: a stolen one stays usable at most this long.
+MAX_LIFETIME = dt.timedelta(hours=24)
+DEFAULT_ISSUER = "thoughts-users-backend"
+ISSUER_ENV = "JWT_ISSUER"
 ADMIN_ROLE = "admin"
 
 
@@ -19,6 +25,23 @@ class InvalidToken(Exception):
 
 class KeyNotConfigured(RuntimeError):
     pass
+
+
+def configured_issuer():
+    """The ``iss`` the users backend signs and every service expects: ``JWT_ISSUER`` or the default."""
+    return os.environ.get(ISSUER_ENV, "").strip() or DEFAULT_ISSUER
+
+
+def lifetime_from_minutes(value, name="JWT_LIFETIME_MINUTES"):
+    """A lifetime setting read as whole minutes, refused above MAX_LIFETIME with a message naming it."""
+    cap = int(MAX_LIFETIME.total_seconds() // 60)
+    try:
+        minutes = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a whole number of minutes") from None
+    if not 0 < minutes <= cap:
+        raise ValueError(f"{name}={minutes} must be between 1 and {cap} minutes ({MAX_LIFETIME} at most)")
+    return dt.timedelta(minutes=minutes)
 
 
 def load_key(name):
@@ -45,29 +68,38 @@ def require_key(name):
     return key
 
 
-def encode(claims, private_key, lifetime=DEFAULT_LIFETIME, now=None):
+def encode(claims, private_key, lifetime=DEFAULT_LIFETIME, now=None, issuer=None):
+    if lifetime > MAX_LIFETIME:
+        raise ValueError(f"a token lifetime of {lifetime} exceeds the cap of {MAX_LIFETIME}")
     now = now or dt.datetime.now(dt.UTC)
-    payload = {**claims, "iat": now, "exp": now + lifetime}
+    payload = {"iss": issuer or configured_issuer(), **claims, "iat": now, "exp": now + lifetime}
     return jwt.encode(payload, private_key, algorithm=ALGORITHM)
 
 
-def decode(token, public_key):
+def decode(token, public_key, issuer=None):
     """The claims of a valid token; InvalidToken otherwise.
 
     Only RS256 is accepted, so ``alg: none`` and HS256 tokens signed with the
-    public key as a shared secret are refused; ``exp`` must be present.
+    public key as a shared secret are refused; ``exp``, ``iat`` and our ``iss``
+    must be present, and ``exp - iat`` must not exceed MAX_LIFETIME.
     """
     try:
         claims = jwt.decode(
             token,
             public_key,
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "username"]},
+            issuer=issuer or configured_issuer(),
+            options={"require": ["exp", "iat", "iss", "username"]},
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(type(exc).__name__) from None
     if not isinstance(claims.get("username"), str) or not claims["username"]:
         raise InvalidToken("MissingUsername")
+    if claims["exp"] - claims["iat"] > MAX_LIFETIME.total_seconds():
+        raise InvalidToken("LifetimeTooLong")
+    # Signed by us or not, a username the database cannot hold is a bad token, not a 500.
+    if inputs.text_problem(claims["username"]):
+        raise InvalidToken("UnstorableUsername")
     return claims
 
 

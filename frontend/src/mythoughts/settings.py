@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from mythoughts import secret_key
-from thoughts_common import features, tokens
+from thoughts_common import features, limits, tokens
 
 
 def _flag(name):
@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "thoughts.middleware.InputRulesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "thoughts.middleware.BackendFailureMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -89,6 +90,9 @@ STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
 STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Bodies over 64 KB are a 413 (thoughts_common.limits; thoughts.refusals.bad_request).
+DATA_UPLOAD_MAX_MEMORY_SIZE = limits.MAX_BODY_BYTES
 
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"

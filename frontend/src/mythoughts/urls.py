@@ -10,3 +10,5 @@ urlpatterns = [
     # django-prometheus's view (multiprocess-aware), plus the uWSGI pool's saturation gauges.
     path("metrics", uwsgi_metrics.refreshed(ExportToDjangoView), name="prometheus-django-metrics"),
 ]
+
+handler400 = "thoughts.refusals.bad_request"

@@ -14,7 +14,11 @@ prepare_multiproc_dir()
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-application = get_wsgi_application()
+from thoughts.refusals import html_page  # noqa: E402
+from thoughts_common.limits import RequestLimits  # noqa: E402
+
+# Oversized requests are refused before Django parses them (thoughts_common.limits).
+application = RequestLimits(get_wsgi_application(), page=html_page)
 
 from thoughts_common import tokens  # noqa: E402
 

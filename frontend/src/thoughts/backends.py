@@ -63,7 +63,7 @@ def base_url(service):
     return settings.USER_BACKEND_URL if service == USERS else settings.THOUGHTS_BACKEND_URL
 
 
-def call(service, method, path, *, token=None, params=None, data=None, expected=(200,)):
+def call(service, method, path, *, token=None, params=None, data=None, headers=None, expected=(200,)):
     """One request to a backend; returns the response when its status is in ``expected``.
 
     A 401 on a call made with ``token`` raises NotAuthenticated; any other
@@ -73,6 +73,7 @@ def call(service, method, path, *, token=None, params=None, data=None, expected=
     url = base_url(service) + path
     rid = request_id.get()
     headers = {
+        **(headers or {}),
         request_id.HEADER: rid if request_id.is_valid(rid) else request_id.new_id(),
         "Accept": "application/json",
     }
@@ -159,10 +160,27 @@ def next_after(response):
 # The calls the pages make.
 
 
-def login(username, password):
-    """The users backend's answer to a login: 200, 400 or 401."""
+def forwarded_for(meta):
+    """``X-Forwarded-For`` for a call made on behalf of the browser, appended to as a proxy does.
+
+    The users backend counts failed logins per client address; it believes
+    this header only from the addresses in its ``LOGIN_TRUSTED_PROXIES``.
+    """
+    chain = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if meta.get("REMOTE_ADDR"):
+        chain.append(meta["REMOTE_ADDR"])
+    return {"X-Forwarded-For": ", ".join(chain)} if chain else {}
+
+
+def login(username, password, meta=None):
+    """The users backend's answer to a login: 200, 400, 401 or 429 (too many failures, see Retry-After)."""
     return call(
-        USERS, "POST", "/api/login/", data={"username": username, "password": password}, expected=(200, 400, 401)
+        USERS,
+        "POST",
+        "/api/login/",
+        data={"username": username, "password": password},
+        headers=forwarded_for(meta or {}),
+        expected=(200, 400, 401, 429),
     )
 
 

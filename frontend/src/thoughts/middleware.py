@@ -3,10 +3,11 @@
 import logging
 import time
 
+from django.core.exceptions import BadRequest
 from django.shortcuts import render
 
 from thoughts import backends, request_ids, session
-from thoughts_common import logconfig, request_id
+from thoughts_common import inputs, logconfig, request_id
 
 logger = logging.getLogger(__name__)
 
@@ -50,4 +51,31 @@ class BackendFailureMiddleware:
         if isinstance(exception, backends.BackendFailure):
             context = {"failure": exception, "request_id": getattr(request, "request_id", "")}
             return render(request, "thoughts/backend_error.html", context, status=exception.status)
+        return None
+
+
+class InputRulesMiddleware:
+    """Query parameters and form fields with NUL or a lone surrogate are a 400 page (handler400).
+
+    The backends refuse them too; refused here, they never become a backend 400 shown as a 502.
+    Placed after CsrfViewMiddleware: a forged form is still a 403 first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        fields = list(request.GET.lists())
+        if request.method == "POST":
+            fields += list(request.POST.lists())
+        try:
+            for name, values in fields:
+                inputs.check_text(name, "a field name")
+                for value in values:
+                    inputs.check_text(value, name)
+        except inputs.InvalidInput as exc:
+            raise BadRequest(str(exc)) from None
         return None

@@ -2,29 +2,37 @@
 
 import datetime as dt
 import logging
+import math
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from thoughts import backends, session
+from thoughts_common import inputs
 
 logger = logging.getLogger(__name__)
 
-# Thought ids are 64-bit integers in the backend; a larger "after" cannot be one.
-MAX_ID = 2**63 - 1
 WRONG_LOGIN = "Invalid login/password, please try again."
 
 
 def _after(request):
-    """The keyset position of the page asked for (``?after=<id>``), if any."""
-    value = request.GET.get("after", "").strip()
-    if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
-        return value
-    return None
+    """The keyset position of the page asked for (``?after=<id>``), if any.
+
+    Checked against the backend's rule (ASCII digits, 0 to the largest id) so
+    that a bad one is our 400 page, not the backend's 400 shown as a 502.
+    """
+    value = request.GET.get("after")
+    if value is None:
+        return None
+    try:
+        return str(inputs.integer(value, "after", 0, inputs.MAX_ID))
+    except inputs.InvalidInput as exc:
+        raise BadRequest(f"{exc}: it is the position of a page, given by its next link") from None
 
 
 def _pager(request, page, next_after, **query):
@@ -108,16 +116,33 @@ def login(request):
 
     username = request.POST.get("username", "").strip()
     password = request.POST.get("password", "")
-    context["username"] = username
+    # Not "username": that name is the logged-in user of the navbar (context processor).
+    context["entered_username"] = username
     if not username or not password:
         context["warning"] = "Please enter your username and password."
         return render(request, "thoughts/login.html", context, status=400)
 
-    answer = backends.login(username, password)
+    answer = backends.login(username, password, request.META)
+    if answer.status_code == 429:
+        return _too_many_attempts(request, context, answer.headers.get("Retry-After", ""))
     if answer.status_code != 200:
         context["warning"] = WRONG_LOGIN if answer.status_code == 401 else backends.message_of(answer)
         return render(request, "thoughts/login.html", context, status=answer.status_code)
     return _logged_in(request, answer, session.safe_next(request))
+
+
+def _too_many_attempts(request, context, retry_after):
+    """The users backend throttles this username or address: say how long to wait, answer 429 too."""
+    seconds = int(retry_after) if retry_after.isascii() and retry_after.isdigit() else None
+    if seconds is None:
+        context["warning"] = "Too many attempts, try again later."
+    else:
+        minutes = max(1, math.ceil(seconds / 60))
+        context["warning"] = f"Too many attempts, try again in {minutes} minute{'s' if minutes > 1 else ''}."
+    response = render(request, "thoughts/login.html", context, status=429)
+    if seconds is not None:
+        response["Retry-After"] = str(seconds)
+    return response
 
 
 def _logged_in(request, answer, target):
@@ -169,10 +194,20 @@ def signup(request):
         return render(request, "thoughts/signup.html", context, status=answer.status_code)
     logger.info("User %s signed up", username)
 
-    answer = backends.login(username, password)
+    answer = backends.login(username, password, request.META)
+    if answer.status_code == 429:
+        # Created, but this address is throttled: the login page tells how long to wait.
+        return _too_many_attempts(
+            request, {"entered_username": username, "next": ""}, answer.headers.get("Retry-After", "")
+        )
     if answer.status_code != 200:
         raise backends.BackendBroken(backends.USERS, f"login after sign-up answered {answer.status_code}")
     return _logged_in(request, answer, "list-thoughts")
+
+
+def bad_request(request, exception):
+    """handler400: the page of a request the frontend refuses, with the reason."""
+    return render(request, "400.html", {"message": str(exception)}, status=400)
 
 
 @require_GET

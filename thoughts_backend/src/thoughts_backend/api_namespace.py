@@ -5,8 +5,8 @@ from flask_restx import Namespace, Resource, abort, fields
 
 from thoughts_backend import paging, thoughts
 from thoughts_backend.metrics import THOUGHTS_CREATED
-from thoughts_backend.models import TEXT_MAX_LENGTH
-from thoughts_common import body
+from thoughts_backend.models import MAX_ID, TEXT_MAX_LENGTH
+from thoughts_common import body, inputs
 from thoughts_common.auth import token_required
 
 api_namespace = Namespace("api", description="Public operations")
@@ -21,7 +21,16 @@ thought_model = api_namespace.model(
     },
 )
 new_thought_model = api_namespace.model(
-    "NewThought", {"text": fields.String(required=True, min_length=1, max_length=TEXT_MAX_LENGTH)}
+    "NewThought",
+    {
+        "text": fields.String(
+            required=True,
+            min_length=1,
+            max_length=TEXT_MAX_LENGTH,
+            pattern=thoughts.TEXT_PATTERN,
+            description="Not blank; no NUL characters",
+        )
+    },
 )
 error_model = api_namespace.model("Error", {"message": fields.String()})
 
@@ -29,14 +38,35 @@ PAGING_PARAMS = {
     "limit": {
         "in": "query",
         "type": "integer",
-        "description": f"Thoughts per page, 1 to {paging.MAX_LIMIT} (default {paging.DEFAULT_LIMIT})",
+        "minimum": 1,
+        "maximum": paging.MAX_LIMIT,
+        "description": f"Thoughts per page (default {paging.DEFAULT_LIMIT}); ASCII digits, not empty",
     },
     "after": {
         "in": "query",
         "type": "integer",
-        "description": 'Only thoughts with a larger id; the Link rel="next" header carries it',
+        "minimum": 0,
+        "maximum": MAX_ID,
+        "description": 'Only thoughts with a larger id; the Link rel="next" header carries it. ASCII digits, not empty',
     },
 }
+# Routes take the id as text so that a bad one is a 400 with a message rather than a bare 404.
+THOUGHT_ID_PARAM = {
+    "thought_id": {
+        "in": "path",
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_ID,
+        "description": "ASCII digits",
+    }
+}
+
+
+def parse_thought_id(raw):
+    try:
+        return inputs.integer(raw, "thought id", 1, MAX_ID)
+    except inputs.InvalidInput as exc:
+        abort(400, str(exc))
 
 
 def database():
@@ -94,7 +124,8 @@ class Thoughts(Resource):
             "search": {
                 "in": "query",
                 "type": "string",
-                "description": "Case-insensitive substring of the text; % _ and \\ are literal",
+                "pattern": inputs.NO_NUL_PATTERN,
+                "description": "Case-insensitive substring of the text; % _ and \\ are literal; no NUL",
             },
             **PAGING_PARAMS,
         },
@@ -109,13 +140,15 @@ class Thoughts(Resource):
             abort(400, str(exc))
 
 
-@api_namespace.route("/thoughts/<int:thought_id>/")
+@api_namespace.route("/thoughts/<thought_id>/")
 class OneThought(Resource):
-    @api_namespace.doc("get_thought")
+    @api_namespace.doc("get_thought", params=THOUGHT_ID_PARAM)
     @api_namespace.response(200, "The thought", thought_model)
+    @api_namespace.response(400, "The id is not an integer from 1 to the largest id", error_model)
     @api_namespace.response(404, "No thought with that id", error_model)
     def get(self, thought_id):
-        thought = thoughts.find(database().session(), thought_id)
+        wanted = parse_thought_id(thought_id)
+        thought = thoughts.find(database().session(), wanted)
         if thought is None:
-            abort(404, f"Thought {thought_id} not found")
+            abort(404, f"Thought {wanted} not found")
         return thoughts.as_dict(thought)

@@ -5,10 +5,12 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from thoughts_common import inputs
+
 USERNAME_MAX_LENGTH = 50
 TEXT_MAX_LENGTH = 250
 # Ids are 32-bit integers on PostgreSQL; a larger one in a query would be an error, not "no such thought".
-MAX_ID = 2**31 - 1
+MAX_ID = inputs.MAX_ID
 
 
 def utcnow():

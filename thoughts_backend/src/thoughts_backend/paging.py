@@ -4,6 +4,7 @@ import dataclasses
 from urllib.parse import urlencode
 
 from thoughts_backend.models import MAX_ID
+from thoughts_common import inputs
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -19,20 +20,20 @@ class Page:
     after: int = 0
 
 
-def _integer(args, name, default, low, high, message):
+def _integer(args, name, default, low, high, message=None):
+    """``args[name]`` in ASCII digits within [low, high]; absent is ``default``, empty is refused like "x"."""
     raw = args.get(name)
     if raw is None:
         return default
-    digits = raw.strip().lstrip("0") or "0"
-    # The length check comes first: int() of thousands of digits is slow, and refused past 4300.
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(high)) and low <= int(digits) <= high):
-        raise InvalidPaging(message)
-    return int(digits)
+    try:
+        return inputs.integer(raw, name, low, high, message)
+    except inputs.InvalidInput as exc:
+        raise InvalidPaging(str(exc)) from None
 
 
 def parse(args):
     """A Page from the query arguments; InvalidPaging with a message for bad values."""
-    limit = _integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, f"limit must be an integer from 1 to {MAX_LIMIT}")
+    limit = _integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     after = _integer(args, "after", 0, 0, MAX_ID, f"after must be the id of a thought, from 0 to {MAX_ID}")
     return Page(limit=limit, after=after)
 

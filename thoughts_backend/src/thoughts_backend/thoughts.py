@@ -1,13 +1,19 @@
 """Plain functions over the thoughts table; the API modules stay thin."""
 
 import logging
+import re
 
 from sqlalchemy import delete, select
 
 from thoughts_backend import paging, textsearch
 from thoughts_backend.models import MAX_ID, TEXT_MAX_LENGTH, USERNAME_MAX_LENGTH, Thought, utcnow
+from thoughts_common import inputs
 
 logger = logging.getLogger(__name__)
+
+# What the documents say of a thought's text, and what validate_text checks: not blank, no NUL.
+TEXT_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+_NOT_BLANK = re.compile(r"\S")
 
 
 class InvalidThought(ValueError):
@@ -19,13 +25,11 @@ class InvalidSearch(ValueError):
 
 
 def _check_storable(value, name):
-    """Text every engine can store: PostgreSQL refuses NUL, and lone surrogates are no UTF-8."""
-    if "\x00" in value:
-        raise InvalidThought(f"{name} must not contain NUL characters")
+    """Text every engine can store (thoughts_common.inputs)."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidThought(f"{name} is not valid Unicode") from None
+        inputs.check_text(value, name)
+    except inputs.InvalidInput as exc:
+        raise InvalidThought(str(exc)) from None
 
 
 def validate_text(text):
@@ -33,7 +37,7 @@ def validate_text(text):
         raise InvalidThought("text is required")
     if not isinstance(text, str):
         raise InvalidThought("text must be a string")
-    if not text.strip():
+    if not _NOT_BLANK.search(text):
         raise InvalidThought("text must not be blank")
     if len(text) > TEXT_MAX_LENGTH:
         raise InvalidThought(f"text is longer than {TEXT_MAX_LENGTH} characters")

@@ -1,10 +1,10 @@
 """Thoughts users backend: an application factory in the Flask tutorial's style."""
 
-import datetime as dt
 import os
 
 from thoughts_common import database, features, tokens
 from thoughts_common.service import create_api, create_flask_app
+from users_backend import client_address, throttle
 
 TAG = "users_backend"
 
@@ -14,7 +14,10 @@ def create_app(config=None):
     settings = {
         "DATABASE_URL": database.database_url(TAG),
         "FEATURE_SIGNUP": features.enabled("signup"),
-        "JWT_LIFETIME": dt.timedelta(minutes=int(os.environ.get("JWT_LIFETIME_MINUTES", "120"))),
+        "JWT_LIFETIME": tokens.lifetime_from_minutes(os.environ.get("JWT_LIFETIME_MINUTES", "120")),
+        "JWT_ISSUER": tokens.configured_issuer(),
+        "LOGIN_THROTTLE": throttle.Limits.from_environment(),
+        "LOGIN_TRUSTED_PROXIES": client_address.trusted_proxies(),
     }
     settings.update(config or {})
     if "JWT_PRIVATE_KEY" not in settings:

@@ -2,12 +2,13 @@
 
 import logging
 
-from flask import current_app
+from flask import current_app, request
 from flask_restx import Namespace, Resource, abort, fields
 from prometheus_client import Counter
 
 from thoughts_common import body, tokens
-from users_backend import users
+from users_backend import throttle, users
+from users_backend.client_address import FORWARDED_HEADER, client_address
 from users_backend.models import USERNAME_MAX_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -15,18 +16,37 @@ logger = logging.getLogger(__name__)
 api_namespace = Namespace("api", description="Public operations")
 
 LOGINS = Counter("logins", "Login attempts by result", ["result"])
+THROTTLED = Counter("logins_throttled", "Login attempts refused with 429 before the password was checked", ["limit"])
 
 credentials_model = api_namespace.model(
     "Credentials",
     {
-        "username": fields.String(required=True, max_length=USERNAME_MAX_LENGTH, example="bruce"),
-        "password": fields.String(required=True, example="bruce"),
+        "username": fields.String(
+            required=True,
+            min_length=1,
+            max_length=USERNAME_MAX_LENGTH,
+            pattern=users.USERNAME_PATTERN,
+            example="bruce",
+            description="No control or invisible characters, no spaces at either end. "
+            "Compared after NFKC normalisation and case folding: Bruce logs in bruce.",
+        ),
+        "password": fields.String(
+            required=True,
+            min_length=1,
+            max_length=users.PASSWORD_MAX_LENGTH,
+            pattern=users.PASSWORD_PATTERN,
+            example="bruce",
+        ),
     },
 )
 token_model = api_namespace.model("Token", {"Authorized": fields.String(example="Bearer eyJ...")})
 user_model = api_namespace.model(
     "User",
-    {"id": fields.Integer(), "username": fields.String(), "creation": fields.DateTime(dt_format="iso8601")},
+    {
+        "id": fields.Integer(),
+        "username": fields.String(),
+        "creation": fields.DateTime(dt_format="iso8601", description="UTC, with its offset"),
+    },
 )
 error_model = api_namespace.model("Error", {"message": fields.String()})
 
@@ -35,7 +55,7 @@ def read_credentials():
     credentials = body.fields("username", "password")
     for name in ("username", "password"):
         value = credentials[name]
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or value == "":
             abort(400, f"{name} is required")
         if not isinstance(value, str):
             abort(400, f"{name} must be a string")
@@ -50,24 +70,64 @@ def issue_token(user):
     claims = {"username": user.username}
     if user.is_admin:
         claims["role"] = tokens.ADMIN_ROLE
-    token = tokens.encode(claims, current_app.config["JWT_PRIVATE_KEY"], current_app.config["JWT_LIFETIME"])
+    config = current_app.config
+    token = tokens.encode(claims, config["JWT_PRIVATE_KEY"], config["JWT_LIFETIME"], issuer=config["JWT_ISSUER"])
     return f"Bearer {token}"
+
+
+def request_address():
+    return client_address(
+        request.remote_addr, request.headers.get(FORWARDED_HEADER), current_app.config["LOGIN_TRUSTED_PROXIES"]
+    )
+
+
+def too_many_attempts(block):
+    minutes = -(-block.seconds // 60)
+    message = f"Too many failed logins, try again in {minutes} minute{'s' if minutes > 1 else ''}"
+    return {"message": message}, 429, {"Retry-After": str(block.seconds)}
 
 
 @api_namespace.route("/login/")
 class Login(Resource):
-    @api_namespace.doc("login", description="Form or JSON body with username and password.")
+    @api_namespace.doc(
+        "login",
+        description="Form or JSON body with username and password. After too many failed logins of a "
+        "username or from an address, attempts are refused with 429 (and not checked) for the number of "
+        "seconds in Retry-After.",
+    )
     @api_namespace.expect(credentials_model)
     @api_namespace.response(200, "Logged in", token_model)
-    @api_namespace.response(400, "Missing field or malformed body", error_model)
+    @api_namespace.response(400, "Missing field, NUL or lone surrogate, or malformed body", error_model)
     @api_namespace.response(401, "Wrong username or password", error_model)
+    @api_namespace.response(
+        429,
+        "Too many failed logins; not checked",
+        error_model,
+        headers={"Retry-After": "Seconds to wait before the next attempt"},
+    )
     def post(self):
         credentials = read_credentials()
-        user = users.authenticate(database().session(), credentials["username"], credentials["password"])
+        username, password = credentials["username"], credentials["password"]
+        address = request_address()
+        session = database().session()
+        block = throttle.blocked(session, username, address)
+        if block is not None:
+            THROTTLED.labels(limit=block.scope).inc()
+            logger.warning(
+                "Login throttled for user %r from %s (%s limit), retry in %d s",
+                username,
+                address,
+                block.scope,
+                block.seconds,
+            )
+            return too_many_attempts(block)
+        user = users.authenticate(session, username, password)
         if user is None:
             LOGINS.labels(result="failure").inc()
-            logger.info("Login refused for user %s", credentials["username"])
+            logger.info("Login refused for user %s", username)
+            throttle.record_failure(session, username, address, current_app.config["LOGIN_THROTTLE"])
             abort(401, "Wrong username or password")
+        throttle.clear(session, username=username)
         LOGINS.labels(result="success").inc()
         logger.info("Login succeeded for user %s", user.username)
         return {"Authorized": issue_token(user)}

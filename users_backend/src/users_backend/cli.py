@@ -10,7 +10,8 @@ import click
 
 from thoughts_common import database
 from thoughts_common.cli import add_migration_commands
-from users_backend import TAG, users
+from users_backend import TAG, throttle, users
+from users_backend.client_address import normalise
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEMO_USERS = [("bruce", "bruce"), ("stephen", "stephen")]
@@ -54,3 +55,14 @@ def seed_demo():
             if users.find(session, username) is None:
                 users.create_user(session, username, password)
                 click.echo(f"created demo user {username}")
+
+
+@main.command("clear-login-throttle", help="Forget the failed logins of a username and/or a client address.")
+@click.option("--username", help="The username to unblock.")
+@click.option("--address", help="The client address to unblock (IPv6: any address of its /64).")
+def clear_login_throttle(username, address):
+    if username is None and address is None:
+        raise click.UsageError("give --username, --address or both")
+    with _session() as session:
+        removed = throttle.clear(session, username=username, address=normalise(address) if address else None)
+    click.echo(f"cleared {removed} login throttle record(s)")

@@ -1,16 +1,29 @@
 """Plain functions over the users table; the API modules stay thin."""
 
+import datetime as dt
 import logging
+import re
+import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from thoughts_common import inputs
 from users_backend import passwords
 from users_backend.models import USERNAME_MAX_LENGTH, User
 
 logger = logging.getLogger(__name__)
 
 PASSWORD_MAX_LENGTH = 256
+
+# Characters a username never holds: controls, invisible format characters (zero-width
+# spaces and joiners, bidi controls, BOM), line and paragraph separators.
+_HIDDEN = r"\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+# What the documents say of a new username and what validate checks: no hidden
+# characters, no white space at either end. Python's and JSON Schema's regexes read it alike.
+USERNAME_PATTERN = f"^[^\\s{_HIDDEN}](?:[^{_HIDDEN}]*[^\\s{_HIDDEN}])?$"
+PASSWORD_PATTERN = "^[^\\x00]*$"  # noqa: S105 (a regex, not a password)
+_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 class InvalidUser(ValueError):
@@ -21,14 +34,25 @@ class DuplicateUser(Exception):
     pass
 
 
+def username_key(username):
+    """What usernames are compared by: NFKC, case folded, NFKC again (folding can denormalise)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+
+
 def validate(username, password):
-    if not isinstance(username, str) or not username.strip():
+    if not isinstance(username, str) or not username:
         raise InvalidUser("username is required")
     if not isinstance(password, str) or not password:
         raise InvalidUser("password is required")
+    # The API refuses these at the edge already; the command line (create-user) comes here directly.
+    for name, value in (("username", username), ("password", password)):
+        try:
+            inputs.check_text(value, name)
+        except inputs.InvalidInput as exc:
+            raise InvalidUser(str(exc)) from None
     if len(username) > USERNAME_MAX_LENGTH:
         raise InvalidUser(f"username is longer than {USERNAME_MAX_LENGTH} characters")
-    if username != username.strip() or not username.isprintable():
+    if not _USERNAME.fullmatch(username):
         raise InvalidUser("username must not contain leading or trailing spaces or control characters")
     if len(password) > PASSWORD_MAX_LENGTH:
         raise InvalidUser(f"password is longer than {PASSWORD_MAX_LENGTH} characters")
@@ -36,7 +60,12 @@ def validate(username, password):
 
 def create_user(session, username, password, is_admin=False):
     validate(username, password)
-    user = User(username=username, password_hash=passwords.hash_password(password), is_admin=is_admin)
+    user = User(
+        username=username,
+        username_key=username_key(username),
+        password_hash=passwords.hash_password(password),
+        is_admin=is_admin,
+    )
     session.add(user)
     try:
         session.commit()
@@ -48,11 +77,23 @@ def create_user(session, username, password, is_admin=False):
 
 
 def find(session, username):
-    return session.scalars(select(User).where(User.username == username)).one_or_none()
+    """The user whose username is ``username`` exactly, else the one it looks like (same key), else None.
+
+    The exact name comes first for the look-alikes that migration 0003 found already
+    stored: each keeps logging in with its own name.
+    """
+    candidates = session.scalars(
+        select(User).where(or_(User.username == username, User.username_key == username_key(username)))
+    ).all()
+    exact = [user for user in candidates if user.username == username]
+    return (exact or candidates or [None])[0]
 
 
 def authenticate(session, username, password):
-    """The user when the password matches; None for a wrong password or an unknown user alike."""
+    """The user when the password matches; None for a wrong password or an unknown user alike.
+
+    ``Bruce`` and full-width ``bruce`` log in as ``bruce`` (same key); the token carries the stored name.
+    """
     user = find(session, username)
     if not passwords.verify(user.password_hash if user else None, password):
         return None
@@ -60,4 +101,6 @@ def authenticate(session, username, password):
 
 
 def as_dict(user):
-    return {"id": user.id, "username": user.username, "creation": user.creation.isoformat(timespec="seconds")}
+    # Stored as naive UTC; said with its offset, as the documented date-time format asks.
+    creation = user.creation.replace(tzinfo=dt.UTC).isoformat(timespec="seconds")
+    return {"id": user.id, "username": user.username, "creation": creation}
