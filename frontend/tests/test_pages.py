@@ -314,6 +314,13 @@ def test_search_without_results(client):
     assert "No results for your search" in response.content.decode()
 
 
+def test_a_search_longer_than_any_thought_is_a_400_page(client, settings):
+    response = client.get("/search", {"search": "z" * (settings.THOUGHT_MAX_LENGTH + 1)})
+    assert response.status_code == 400
+    assert f"no thought is longer than {settings.THOUGHT_MAX_LENGTH} characters" in response.content.decode()
+    assert client.get("/search", {"search": "z" * settings.THOUGHT_MAX_LENGTH}).status_code == 200
+
+
 def test_search_pages_through_the_link_headers(client, api, settings):
     settings.PAGE_SIZE = 2
     marker = uuid.uuid4().hex

@@ -24,11 +24,12 @@ def test_oversized_requests_are_refused_with_a_page(frontend_server, case):
 
 
 def test_a_long_search_under_the_limit_arrives_whole(frontend_server):
-    """The probe's case below the limit: the search is made, it does not list every thought."""
+    """The probe's case below the limit: the search arrives whole (it does not list every thought)
+    and is refused for what it is, longer than any thought."""
     term = "z" * (limits.MAX_URI_BYTES - 100)
     response = requests.get(f"{frontend_server.base}/search", params={"search": term}, timeout=10)
-    assert response.status_code == 200
-    assert "No results for your search" in response.text
+    assert response.status_code == 400
+    assert "no thought is longer than 250 characters" in response.text
 
 
 def test_a_body_over_the_limit_is_413_without_the_middleware(client):

@@ -1,9 +1,10 @@
 """Oversized requests as pages: the frontend's answers to thoughts_common.limits."""
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.template.loader import render_to_string
 from django.views.defaults import bad_request as django_bad_request
 
+from thoughts import views
 from thoughts_common import limits
 
 
@@ -14,7 +15,9 @@ def html_page(refusal):
 
 
 def bad_request(request, exception):
-    """Django's 400, except a body over DATA_UPLOAD_MAX_MEMORY_SIZE, which is a 413.
+    """handler400: our refusals' page with their reason, and a body over DATA_UPLOAD_MAX_MEMORY_SIZE a 413.
+
+    Other 400s (a bad Host header, ...) keep Django's page, which tells nothing.
 
     Under uWSGI the middleware refuses such bodies first; this covers the app
     served without it (tests, ``runserver``).
@@ -25,4 +28,6 @@ def bad_request(request, exception):
         response.status_code = refusal.status
         response.content = render_to_string("refused.html", refusal._asdict())
         return response
+    if type(exception) is BadRequest:  # ours, with a reason the user should read
+        return views.bad_request(request, exception)
     return django_bad_request(request, exception)

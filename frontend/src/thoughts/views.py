@@ -99,6 +99,9 @@ def new_thought(request):
 @require_GET
 def search(request):
     text = request.GET.get("search", "")
+    if len(text) > settings.THOUGHT_MAX_LENGTH:
+        # It could match nothing, and its backend URL could pass the backends' URI limit.
+        raise BadRequest(f"no thought is longer than {settings.THOUGHT_MAX_LENGTH} characters: search for less")
     thoughts, next_after = backends.search(text, settings.PAGE_SIZE, _after(request))
     context = {
         "search": text,
