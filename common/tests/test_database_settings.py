@@ -50,3 +50,31 @@ def test_password_from_a_secret_file(monkeypatch, tmp_path):
     url = make_url(database.database_url("x"))
     assert url.password == "s3cr#t/pw"
     assert (url.host, url.database, url.drivername) == ("db", "users", "postgresql+psycopg")
+
+
+def test_postgresql_gets_its_timeouts_and_keepalives_from_the_environment(monkeypatch):
+    from thoughts_common import database_timeouts
+
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("DATABASE_KEEPALIVES_IDLE_SECONDS", "7")
+    engine = database.create("postgresql+psycopg://u@db:5432/thoughts?options=-c%20search_path%3Dapp")
+    _, params = engine.dialect.create_connect_args(engine.url)
+    options = database_timeouts.from_environment().libpq_options("-c search_path=app")
+    assert options["options"] == (
+        "-c search_path=app -c statement_timeout=3000 -c lock_timeout=2000 -c idle_in_transaction_session_timeout=60000"
+    )
+    assert options["keepalives"] == 1 and options["keepalives_idle"] == 7
+    assert options["tcp_user_timeout"] == 4000
+    assert options["connect_timeout"] == 2
+    assert engine.pool.size() == 4
+    assert params["dbname"] == "thoughts"
+
+
+def test_a_statement_timeout_of_zero_turns_both_bounds_off(monkeypatch):
+    from thoughts_common import database_timeouts
+
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_SECONDS", "0")
+    timeouts = database_timeouts.from_environment()
+    assert timeouts.answer is None
+    assert "tcp_user_timeout" not in timeouts.libpq_options()
+    assert "statement_timeout=0" in timeouts.libpq_options()["options"]

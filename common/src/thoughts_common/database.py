@@ -5,9 +5,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask import g
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
+
+from thoughts_common import database_timeouts
 
 CONNECT_TIMEOUT_SECONDS = 2
 
@@ -55,12 +57,32 @@ def create(url):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         return create_engine(url, connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
-    return create_engine(
+    timeouts = database_timeouts.from_environment()
+    engine = create_engine(
         url,
         pool_pre_ping=True,
-        pool_timeout=CONNECT_TIMEOUT_SECONDS,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        pool_size=timeouts.pool_size,
+        max_overflow=0,
+        pool_timeout=timeouts.pool_wait,
+        connect_args=timeouts.libpq_options(parsed.query.get("options")),
     )
+
+    @event.listens_for(engine, "do_connect")
+    def _connect_with_answer_deadline(_dialect, _record, cargs, cparams):
+        return database_timeouts.connect(timeouts.answer, *cargs, **cparams)
+
+    return engine
+
+
+def is_unavailable(error):
+    """True when ``error`` means the database is down, unreachable or too slow (answer 503), not a bug."""
+    if isinstance(error, exc.TimeoutError):  # no pooled connection free in time
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    return database_timeouts.is_unavailable_driver_error(error.orig)
 
 
 class Database:

@@ -2,6 +2,8 @@
 
 import concurrent.futures
 import logging
+import threading
+import time
 
 logger = logging.getLogger(__name__)
 
@@ -9,13 +11,26 @@ READY_TIMEOUT_SECONDS = 2.0
 
 # One worker thread: a hung check must not pile up threads under repeated probes.
 _checker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="readyz")
+# The check still running for each check function, and when it started.
+_running = {}
+_running_lock = threading.Lock()
 
 
 def check_ready(check, timeout=READY_TIMEOUT_SECONDS):
-    """None when ``check()`` succeeds within ``timeout`` seconds, else the reason."""
-    future = _checker.submit(check)
+    """None when ``check()`` succeeds within ``timeout`` seconds, else the reason.
+
+    A probe that comes while an earlier check is still running shares it, and
+    the bound counts from that check's start: while the database stalls, a
+    probe answers as soon as the running check is overdue instead of holding
+    a uWSGI thread for the whole bound again.
+    """
+    with _running_lock:
+        future, started = _running.get(check, (None, 0.0))
+        if future is None or future.done():
+            future, started = _checker.submit(check), time.monotonic()
+            _running[check] = (future, started)
     try:
-        future.result(timeout=timeout)
+        future.result(timeout=max(0.0, started + timeout - time.monotonic()))
     except concurrent.futures.TimeoutError:
         return f"no answer within {timeout:g} s"
     except Exception as exc:  # any driver error means "not ready"

@@ -3,14 +3,28 @@
 import logging
 import time
 
+import sqlalchemy.exc
 from flask import Flask, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from thoughts_common import health, inputs, limits, logconfig, metrics, request_id, tokens
+from thoughts_common import database, health, inputs, limits, logconfig, metrics, request_id, tokens
 from thoughts_common.auth import PUBLIC_KEY_CONFIG
 from thoughts_common.database import Database
 
 logger = logging.getLogger("thoughts_common.requests")
+
+# What a client should wait before retrying a request the database could not serve.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_MESSAGE = "The database is unavailable; retry later"
+
+
+class ServiceFlask(Flask):
+    def log_exception(self, exc_info):
+        # flask-restx logs every error answered >= 500 with its traceback; a
+        # database fault answered 503 has already had its one warning line.
+        if exc_info and database.is_unavailable(exc_info[1]):
+            return
+        super().log_exception(exc_info)
 
 
 def create_flask_app(import_name, tag, database_url, config=None):
@@ -20,7 +34,7 @@ def create_flask_app(import_name, tag, database_url, config=None):
     app; its database is ``app.extensions["database"]``.
     """
     logconfig.configure(tag)
-    app = Flask(import_name)
+    app = ServiceFlask(import_name)
     app.config.update(
         JSON_SORT_KEYS=False,
         RESTX_MASK_SWAGGER=False,
@@ -65,7 +79,28 @@ def create_api(app, title, description, namespaces):
     )
     for namespace, path in namespaces.items():
         api.add_namespace(namespace, path=path)
+    # flask-restx answers errors in its routes itself, before the app's handlers.
+    for error in DATABASE_ERRORS:
+        api.errorhandler(error)(_database_error_for_restx)
     return api
+
+
+DATABASE_ERRORS = (sqlalchemy.exc.DBAPIError, sqlalchemy.exc.TimeoutError)
+
+
+def _database_error_for_restx(exc):
+    if database.is_unavailable(exc):
+        return {"message": _log_unavailable(exc)}, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    # A bug: flask-restx logs it with its traceback (ServiceFlask.log_exception).
+    return {"message": InternalServerError.description}, 500
+
+
+def _log_unavailable(exc):
+    """The one line logged for a request the database could not serve."""
+    cause = getattr(exc, "orig", None) or exc  # the driver's own error says most
+    reason = str(cause).strip().splitlines()[0]
+    logger.warning("Database unavailable on %s %s: %s: %s", request.method, request.path, type(cause).__name__, reason)
+    return UNAVAILABLE_MESSAGE
 
 
 def _log_requests(app):
@@ -108,6 +143,11 @@ def _json_errors(app):
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
+        if database.is_unavailable(exc):
+            response = jsonify(message=_log_unavailable(exc))
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         logger.exception("Unhandled exception on %s %s", request.method, request.path)
         response = jsonify(message=InternalServerError.description)
         response.status_code = 500

@@ -108,7 +108,9 @@ LOGGING_CONFIG = None
 THOUGHTS_BACKEND_URL = os.environ.get("THOUGHTS_BACKEND_URL", "http://127.0.0.1:8001").rstrip("/")
 USER_BACKEND_URL = os.environ.get("USER_BACKEND_URL", "http://127.0.0.1:8002").rstrip("/")
 # Seconds to connect and, separately, to wait for an answer from a backend.
-BACKEND_TIMEOUT = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "5"))
+# Above the backends' uWSGI harakiri (15 s, common/uwsgi/base.ini), so a backend
+# always answers (or is cut off) before the frontend gives up on it.
+BACKEND_TIMEOUT = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "20"))
 # Thoughts per page; longer lists are paged through the backends' Link headers.
 PAGE_SIZE = int(os.environ.get("FRONTEND_PAGE_SIZE", "20"))
 THOUGHT_MAX_LENGTH = 250

@@ -70,41 +70,61 @@ class SyslogReceiver:
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target; ``cut()`` refuses and drops connections."""
+    """Forwards 127.0.0.1:<port> to a target; ``cut()`` refuses and drops connections, ``stall()`` holds them.
+
+    Stalled, the proxy still accepts connections and the bytes clients send
+    (the kernel acknowledges them) but forwards nothing toward the target,
+    as when a database freezes or a network path blackholes requests: nothing
+    is refused, clients just wait. Answers to what the target had already
+    received still come back. ``restore()`` ends a stall by dropping every
+    connection that was held, as a database restarted after a freeze would,
+    so nothing a client gave up on reaches the target afterwards.
+    """
 
     def __init__(self, target_host, target_port):
         self.target = (target_host, target_port)
         self.port = free_port()
         self._listener = None
         self._pairs = []
+        self._held = []
+        self._stalled = False
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self.restore()
 
+    @property
+    def stalled(self):
+        return self._stalled
+
+    def stall(self):
+        with self._lock:
+            self._stalled = True
+
     def restore(self):
         with self._lock:
-            if self._listener is not None:
-                return
-            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", self.port))
-            listener.listen(16)
-            self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+            dropped = []
+            if self._stalled:
+                self._stalled = False
+                dropped, self._pairs, self._held = self._pairs + [(c,) for c in self._held], [], []
+            if self._listener is None:
+                listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind(("127.0.0.1", self.port))
+                listener.listen(64)
+                self._listener = listener
+                threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        _close_all(dropped)
 
     def cut(self):
         with self._lock:
             listener, self._listener = self._listener, None
-            pairs, self._pairs = self._pairs, []
+            pairs, self._pairs = self._pairs + [(c,) for c in self._held], []
+            self._held = []
         if listener is not None:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
-        for client, upstream in pairs:
-            for sock in (client, upstream):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
+        _close_all(pairs)
 
     def close(self):
         self._closed.set()
@@ -116,6 +136,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self._lock:
+                if self._stalled:
+                    self._held.append(client)
+                    continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -125,14 +149,20 @@ class TcpProxy:
                 self._pairs.append((client, upstream))
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
 
-    @staticmethod
-    def _pump(client, upstream):
+    def _pump(self, client, upstream):
         selector = selectors.DefaultSelector()
-        selector.register(client, selectors.EVENT_READ, upstream)
         selector.register(upstream, selectors.EVENT_READ, client)
+        reading_client = False
         try:
             while True:
-                for key, _ in selector.select(timeout=1):
+                # While stalled, what the client sends stays unread (held).
+                if reading_client == self._stalled:
+                    if reading_client:
+                        selector.unregister(client)
+                    else:
+                        selector.register(client, selectors.EVENT_READ, upstream)
+                    reading_client = not reading_client
+                for key, _ in selector.select(timeout=0.1):
                     data = key.fileobj.recv(65536)
                     if not data:
                         return
@@ -141,6 +171,13 @@ class TcpProxy:
             return
         finally:
             selector.close()
-            for sock in (client, upstream):
-                with contextlib.suppress(OSError):
-                    sock.close()
+            _close_all([(client, upstream)])
+
+
+def _close_all(groups):
+    for group in groups:
+        for sock in group:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
