@@ -413,6 +413,8 @@ def test_signup_refuses_a_taken_name_and_differing_passwords(client, settings):
     assert taken.status_code == 409
     assert shown(taken, "Username bruce is already taken")
     assert "session" not in taken.cookies
+    # The name typed is in the form, not in the navbar as if logged in.
+    assert 'value="bruce"' in taken.content.decode() and "logout-button" not in taken.content.decode()
 
     differ = client.post("/signup/", {"username": "someone", "password": "a", "password2": "b"})
     assert differ.status_code == 400

@@ -179,7 +179,7 @@ def signup(request):
 
     username = request.POST.get("username", "").strip()
     password = request.POST.get("password", "")
-    context["username"] = username
+    context["entered_username"] = username  # not "username": the navbar's logged-in user
     if not username or not password:
         context["warning"] = "Please choose a username and a password."
         return render(request, "thoughts/signup.html", context, status=400)
