@@ -109,7 +109,7 @@ def test_a_stalled_database_answers_503_after_the_answer_timeout_and_recovers(
     target = make_url(migrated_postgres)
     proxy = TcpProxy(target.host, target.port)
     try:
-        url = target.set(port=proxy.port).render_as_string(hide_password=False)
+        url = proxy.proxied_url(migrated_postgres)
         client = make_app(url, rsa_key_pair[1]).test_client()
         caplog.set_level(logging.INFO)
         assert client.get("/api/thoughts/").status_code == 200

@@ -39,7 +39,7 @@ def postgres_behind_proxy(postgres_server):
     url = make_url(postgres_server.create_database("users_ready"))
     migrations.upgrade(MIGRATIONS, url.render_as_string(hide_password=False))
     proxy = TcpProxy(url.host, url.port)
-    yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
+    yield proxy.proxied_url(url), proxy
     proxy.close()
 
 

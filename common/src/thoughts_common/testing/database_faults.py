@@ -25,7 +25,7 @@ def start_behind_proxy(ini, database_url, env):
     proxy = TcpProxy(target.host, target.port)
     env = {
         **env,
-        "DATABASE_URL": target.set(port=proxy.port).render_as_string(hide_password=False),
+        "DATABASE_URL": proxy.proxied_url(database_url),
         "HTTP_BIND": f"127.0.0.1:{free_port()}",
     }
     try:

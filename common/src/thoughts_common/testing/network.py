@@ -100,6 +100,16 @@ class TcpProxy:
         with self._lock:
             self._stalled = True
 
+    def proxied_url(self, url):
+        """A database URL (SQLAlchemy's form) whose connections go through this proxy.
+
+        The proxy listens on the loopback, so the host changes too: in a
+        container the database's host name would bypass the proxy.
+        """
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
+
     def restore(self):
         with self._lock:
             dropped = []
