@@ -78,3 +78,12 @@ def test_a_statement_timeout_of_zero_turns_both_bounds_off(monkeypatch):
     assert timeouts.answer is None
     assert "tcp_user_timeout" not in timeouts.libpq_options()
     assert "statement_timeout=0" in timeouts.libpq_options()["options"]
+
+
+def test_sqlite_writes_ahead_and_syncs_every_commit(tmp_path):
+    engine = database.create(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # 2 is FULL: the log is synced at each commit, so a power cut loses no acknowledged write.
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    engine.dispose()

@@ -45,6 +45,26 @@ def test_credentials_are_redacted(syslog_logging):
     assert "Bearer [redacted]" in text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BEARER abc.def",
+        "x eyJhbGciOi.eyJzdWIi.c2ln y",
+        "PassWord=hunter2",
+        "pa\u017fsword=hunter2",  # long s: the patterns ignore case as re does
+        "to\u212aen=abc",  # Kelvin sign
+        '{"Secret": "abc"}',
+        "passwd=abc&token=def",
+    ],
+)
+def test_the_quick_check_never_skips_a_line_the_patterns_would_change(text):
+    by_patterns = text
+    for pattern, replacement in logconfig._SECRETS:
+        by_patterns = pattern.sub(replacement, by_patterns)
+    assert by_patterns != text
+    assert logconfig.redact(text) == by_patterns
+
+
 def test_level_from_environment(monkeypatch):
     monkeypatch.setenv("LOG_LEVEL", "warning")
     logconfig.configure("x")

@@ -28,7 +28,15 @@ _SECRETS = [
 ]
 
 
+# Each pattern above needs one of these (case-folded) in the line; most lines have none,
+# and looking for them is ten times cheaper than running the four patterns.
+_SECRET_HINTS = ("bearer", "eyj", "pass", "secret", "token")
+
+
 def redact(text):
+    folded = text.casefold()
+    if not any(hint in folded for hint in _SECRET_HINTS):
+        return text
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text
