@@ -188,9 +188,9 @@ def fold_dead_processes(path=None):
 
 
 @contextlib.contextmanager
-def consistent_folder():
+def consistent_folder(path=None):
     """Fold what dead processes left, then keep folds out while the caller reads the folder."""
-    path = folder()
+    path = Path(path) if path else folder()
     if path is None or not path.is_dir():
         yield
         return
