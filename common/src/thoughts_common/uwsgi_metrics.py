@@ -9,6 +9,8 @@ import os
 
 from prometheus_client import Gauge
 
+from thoughts_common import metrics_files
+
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -45,11 +47,16 @@ def update():
 
 
 def refreshed(view):
-    """Decorate a metrics view so the gauges are fresh when it answers."""
+    """Decorate a metrics view so the gauges are fresh when it answers.
+
+    It also folds the files of dead workers first, and reads while no fold runs
+    (thoughts_common.metrics_files): every service's ``/metrics`` goes through here.
+    """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        update()
-        return view(*args, **kwargs)
+        with metrics_files.consistent_folder():
+            update()
+            return view(*args, **kwargs)
 
     return wrapper
