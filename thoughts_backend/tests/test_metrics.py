@@ -80,7 +80,9 @@ def test_unmatched_routes_are_labelled_as_such(client):
     assert value(scrape(client), "requests_total", **labels) - before == 1
 
 
-def test_metrics_enabled_false_removes_the_route_and_the_per_request_work(client, database_url, rsa_key_pair, monkeypatch):
+def test_metrics_enabled_false_removes_the_route_and_the_per_request_work(
+    client, database_url, rsa_key_pair, monkeypatch
+):
     before = scrape(client)
     monkeypatch.setenv("METRICS_ENABLED", "false")
     quiet = create_app({"DATABASE_URL": database_url, "JWT_PUBLIC_KEY": rsa_key_pair[1]})

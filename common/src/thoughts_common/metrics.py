@@ -63,11 +63,12 @@ def prepare_multiproc_dir():
 
 def init_app(app, **kwargs):
     """The exporter with ``/metrics``, or None when metrics are off."""
+    # Also when off: the apps' own counters (e.g. logins) still write their files there.
+    prepare_multiproc_dir()
     if not enabled():
         return None
     from prometheus_flask_exporter import PrometheusMetrics
 
-    prepare_multiproc_dir()
     return PrometheusMetrics(
         app,
         group_by="url_rule",

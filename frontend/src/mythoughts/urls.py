@@ -13,8 +13,6 @@ if settings.METRICS_ENABLED:
     from thoughts_common import uwsgi_metrics
 
     # django-prometheus's view (multiprocess-aware), plus the uWSGI pool's saturation gauges.
-    urlpatterns.append(
-        path("metrics", uwsgi_metrics.refreshed(ExportToDjangoView), name="prometheus-django-metrics")
-    )
+    urlpatterns.append(path("metrics", uwsgi_metrics.refreshed(ExportToDjangoView), name="prometheus-django-metrics"))
 
 handler400 = "thoughts.refusals.bad_request"
