@@ -40,8 +40,8 @@ def render(table, ceiling, memory, notes):
         (
             row["endpoint"],
             _number(row["on"]["rps"]),
-            _number(row["on"]["p50_ms"], 1),
-            _number(row["on"]["p99_ms"], 1),
+            _latency(row["on"], "p50_ms"),
+            _latency(row["on"], "p99_ms"),
             _errors(row["on"]),
             _number(row["percent_of_ceiling"], 1),
             _number(row["off"]["rps"]) if row["off"] else NONE,
@@ -84,12 +84,21 @@ def render(table, ceiling, memory, notes):
     return "\n".join(lines)
 
 
+def _latency(result, key):
+    """No request completed, no latency: wrk's 0 would read as instant."""
+    return _number(result[key], 1) if result["requests"] else NONE
+
+
 def _errors(result):
     """The error count, with its kinds when there are any: nothing is folded away."""
     if not result["errors"]:
         return "0"
     kinds = ("non2xx", "connect", "read", "write", "timeout")
-    detail = " ".join(f"{kind}={result[kind]}" for kind in kinds if result[kind])
+    detail = " ".join(
+        f"{kind}={result[kind]}" + (f" [{result['codes']}]" if kind == "non2xx" and result["codes"] else "")
+        for kind in kinds
+        if result[kind]
+    )
     return f"{result['errors']} ({detail})"
 
 

@@ -20,23 +20,32 @@ end
 
 function init(args)
   non2xx = 0
+  statuses = {}
 end
 
 -- wrk itself counts only status >= 400; anything but a 2xx is an error here.
 function response(status, headers, body)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
+    statuses[status] = (statuses[status] or 0) + 1
   end
 end
 
 function done(summary, latency, requests)
-  local bad = 0
+  local bad, counts = 0, {}
   for _, thread in ipairs(threads) do
     bad = bad + thread:get("non2xx")
+    for status, count in pairs(thread:get("statuses")) do
+      counts[status] = (counts[status] or 0) + count
+    end
+  end
+  local codes = {}
+  for status, count in pairs(counts) do
+    table.insert(codes, status .. "x" .. count)
   end
   local e = summary.errors
   io.write(string.format(
-    "BENCH_RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d max_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d\n",
+    "BENCH_RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d max_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d codes=%s\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
-    bad, e.connect, e.read, e.write, e.timeout))
+    bad, e.connect, e.read, e.write, e.timeout, table.concat(codes, ",") .. ";"))
 end

@@ -37,6 +37,7 @@ class Result:
     read: int
     write: int
     timeout: int
+    codes: str = ""  # the non-2xx statuses with their counts: "503x18,429x1"
 
     @property
     def rps(self):
@@ -117,4 +118,5 @@ def parse(output, returncode=0):
     if returncode != 0 or not match:
         raise WrkError(f"wrk failed (exit {returncode}):\n{output}")
     fields = dict(pair.split("=", 1) for pair in match["fields"].split())
-    return Result(**{name: int(value) for name, value in fields.items()})
+    codes = fields.pop("codes", "").rstrip(";")
+    return Result(**{name: int(value) for name, value in fields.items()}, codes=codes)
