@@ -209,6 +209,8 @@ def _stop_on_sigterm():
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, handler)
+    # Also when started in the background, where SIGINT comes ignored: Ctrl-C must clean up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main():
