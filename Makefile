@@ -39,13 +39,15 @@ TRAFFIC_HOST ?= http://127.0.0.1:8000
 TRAFFIC_USERS_COUNT ?= 5
 TRAFFIC_TIME ?= 60s
 
-.PHONY: help install run prepare observability compose-secrets kube-secrets images test test-packages lint format user lock clean traffic secrets secrets-baseline audit
+.PHONY: help install run bench prepare observability compose-secrets kube-secrets images test test-packages lint format user lock clean traffic secrets secrets-baseline audit
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
 	@echo "make test                   run every test (installs what it needs)"
 	@echo "make user NAME=.. PASSWORD=.. [ADMIN=1]   create a user in the native database"
 	@echo "make traffic [TRAFFIC_TIME=60s TRAFFIC_USERS_COUNT=5]   Locust against the running system"
+	@echo "make bench [BENCH_ROWS=10000 BENCH_DB=sqlite|postgresql BENCH_DURATION=10 BENCH_CONNECTIONS=16 BENCH_PROFILE=1]"
+	@echo "                            wrk against every endpoint under the real uWSGI settings: one table (bench/)"
 	@echo "make images [OFFLINE=1]     build every image of the compose system, test stages included"
 	@echo "make compose-secrets        the secrets docker compose mounts (var/compose-secrets)"
 	@echo "make kube-secrets NAMESPACE=thoughts-dev   create the Secrets in a cluster"
@@ -68,7 +70,7 @@ $(STAMP): requirements/lock.txt $(foreach p,$(LOCAL_PACKAGES),$(p)/pyproject.tom
 # Debian packages the tests drive for real (the browser test needs Chromium).
 test-packages:
 	@tools/ensure-system-packages /usr/bin/chromium=chromium rsyslogd=rsyslog promtool=prometheus \
-		amtool=prometheus-alertmanager docker-compose=docker-compose
+		amtool=prometheus-alertmanager docker-compose=docker-compose wrk=wrk
 
 $(KEYS): | $(STAMP)
 	$(BIN)/python -m thoughts_common.tokens var/keys
@@ -95,6 +97,11 @@ logs/node_modules/.package-lock.json: logs/package-lock.json
 
 run: prepare observability
 	tools/native-run
+
+# The services on free ports with a generated dataset, measured with Debian's wrk (bench/run.py).
+bench: $(STAMP)
+	@tools/ensure-system-packages wrk=wrk
+	$(BIN)/python -m bench.run
 
 # Each package's tests run from its own folder, as they do inside its image.
 test: $(STAMP) test-packages logs/node_modules/.package-lock.json $(CHECKOV_VENV)/bin/checkov \

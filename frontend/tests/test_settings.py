@@ -101,3 +101,30 @@ def test_django_system_checks_pass():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_metrics_enabled_false_drops_django_prometheus_and_its_route():
+    show = (
+        "import json, django; from django.conf import settings as s; django.setup(); "
+        "from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/metrics'); route = True\nexcept Resolver404:\n    route = False\n"
+        "print(json.dumps({'apps': s.INSTALLED_APPS, 'middleware': s.MIDDLEWARE, 'route': route}))"
+    )
+
+    def seen(**env):
+        result = subprocess.run(
+            [sys.executable, "-c", show],
+            env=clean_environ(DJANGO_SETTINGS_MODULE="mythoughts.settings", DJANGO_SECRET_KEY="k" * 50, **env),
+            cwd=FRONTEND_DIR / "src",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    on, off = seen(), seen(METRICS_ENABLED="false")
+    assert "django_prometheus" in on["apps"] and on["route"]
+    assert any(name.startswith("django_prometheus.") for name in on["middleware"])
+    assert "django_prometheus" not in off["apps"] and not off["route"]
+    assert not any(name.startswith("django_prometheus.") for name in off["middleware"])

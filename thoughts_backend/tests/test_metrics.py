@@ -1,6 +1,9 @@
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from thoughts_backend import create_app
 from thoughts_backend.metrics import MILLISECOND_BUCKETS
+from thoughts_common import metrics
 
 
 def scrape(client):
@@ -75,3 +78,33 @@ def test_unmatched_routes_are_labelled_as_such(client):
     before = value(scrape(client), "requests_total", **labels)
     client.get("/no/such/page")
     assert value(scrape(client), "requests_total", **labels) - before == 1
+
+
+def test_metrics_enabled_false_removes_the_route_and_the_per_request_work(
+    client, database_url, rsa_key_pair, monkeypatch
+):
+    before = scrape(client)
+    monkeypatch.setenv("METRICS_ENABLED", "false")
+    quiet = create_app({"DATABASE_URL": database_url, "JWT_PUBLIC_KEY": rsa_key_pair[1]})
+    try:
+        assert quiet.extensions["metrics"] is None
+        quiet_client = quiet.test_client()
+        assert quiet_client.get("/metrics").status_code == 404
+        for _ in range(3):
+            assert quiet_client.get("/api/thoughts/?search=x").status_code == 200
+    finally:
+        quiet.extensions["database"].dispose()
+
+    labels = {"endpoint": "api_thoughts", "method": "get", "code": "200"}
+    after = scrape(client)
+    assert value(after, "requests_total", **labels) == value(before, "requests_total", **labels)
+    assert value(after, "req_time_count", **labels) == value(before, "req_time_count", **labels)
+
+
+def test_metrics_enabled_setting_is_true_or_false():
+    assert metrics.enabled({}) is True
+    assert metrics.enabled({"METRICS_ENABLED": "true"}) is True
+    assert metrics.enabled({"METRICS_ENABLED": " OFF "}) is False
+    assert metrics.enabled({"METRICS_ENABLED": "0"}) is False
+    with pytest.raises(metrics.SettingError):
+        metrics.enabled({"METRICS_ENABLED": "maybe"})

@@ -6,6 +6,9 @@ process pool. The variable must be set before prometheus_client is imported
 (uwsgi.ini and the process runners do that). prometheus-flask-exporter is
 imported only by ``init_app``: the Django frontend uses ``prepare_multiproc_dir``
 without Flask.
+
+``METRICS_ENABLED=false`` turns metrics off (``make bench`` measures what they
+cost): no ``/metrics`` route and no per-request hooks.
 """
 
 import os
@@ -14,6 +17,7 @@ from pathlib import Path
 from thoughts_common import uwsgi_metrics
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+ENABLED_ENV = "METRICS_ENABLED"
 NOT_TRACKED = [r"^/healthz$", r"^/readyz$", r"^/metrics$"]
 
 
@@ -23,6 +27,20 @@ def _in_uwsgi_worker():
     except ImportError:
         return False
     return uwsgi.worker_id() > 0
+
+
+class SettingError(ValueError):
+    pass
+
+
+def enabled(environ=None):
+    """``METRICS_ENABLED``: on unless set to false/0/no/off; anything else is a mistake, not a guess."""
+    raw = (environ if environ is not None else os.environ).get(ENABLED_ENV, "").strip().lower()
+    if raw in ("", "1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingError(f"{ENABLED_ENV}={raw!r}: use true or false")
 
 
 def prepare_multiproc_dir():
@@ -44,9 +62,13 @@ def prepare_multiproc_dir():
 
 
 def init_app(app, **kwargs):
+    """The exporter with ``/metrics``, or None when metrics are off."""
+    # Also when off: the apps' own counters (e.g. logins) still write their files there.
+    prepare_multiproc_dir()
+    if not enabled():
+        return None
     from prometheus_flask_exporter import PrometheusMetrics
 
-    prepare_multiproc_dir()
     return PrometheusMetrics(
         app,
         group_by="url_rule",

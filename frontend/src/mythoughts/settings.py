@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from mythoughts import secret_key
-from thoughts_common import features, limits, tokens
+from thoughts_common import features, limits, metrics, tokens
 
 
 def _flag(name):
@@ -56,6 +56,12 @@ MIDDLEWARE = [
     "thoughts.middleware.BackendFailureMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# METRICS_ENABLED=false: no django-prometheus at all (no /metrics, no per-request hooks).
+METRICS_ENABLED = metrics.enabled()
+if not METRICS_ENABLED:
+    INSTALLED_APPS.remove("django_prometheus")
+    MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("django_prometheus.")]
 
 ROOT_URLCONF = "mythoughts.urls"
 WSGI_APPLICATION = "mythoughts.wsgi.application"

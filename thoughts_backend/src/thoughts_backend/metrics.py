@@ -11,7 +11,7 @@ import time
 from flask import g, request
 from prometheus_client import Counter, Histogram
 
-from thoughts_common.metrics import NOT_TRACKED
+from thoughts_common.metrics import NOT_TRACKED, enabled
 
 LABELS = ("endpoint", "method", "code")
 # The book kept the default buckets, which are made for seconds; these fit milliseconds.
@@ -25,6 +25,9 @@ _NOT_TRACKED = [re.compile(pattern) for pattern in NOT_TRACKED]
 
 
 def init_app(app):
+    if not enabled():
+        return
+
     @app.before_request
     def _start_timer():
         g.metrics_started = time.perf_counter()

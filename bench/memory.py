@@ -1,0 +1,112 @@
+"""Proportional set size (PSS) of process trees, from /proc/<pid>/smaps_rollup.
+
+PSS shares each page among the processes mapping it, so the PSS of a uWSGI
+master and its forked workers adds up to what the service really costs.
+
+``python -m bench.memory [PID ...]`` (tools/stack-memory) prints the PSS of
+every process under the given ones, by default under each running honcho
+(``make run``), and the total.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def pss_kib(pid):
+    """PSS of one process in KiB, or 0 when it is gone or unreadable."""
+    try:
+        text = (PROC / str(pid) / "smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _parents():
+    """{pid: parent pid} of every process."""
+    parents = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name (2nd field) may hold spaces and parentheses: split after its last ")".
+        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    return parents
+
+
+def tree(pid):
+    """``pid`` and all its descendants, parents before children."""
+    parents = _parents()
+    children = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop(0)
+        found.append(current)
+        pending.extend(sorted(children.get(current, [])))
+    return found
+
+
+def tree_pss_kib(pid):
+    """(total PSS in KiB, number of processes) of ``pid`` and its descendants (a uWSGI master and workers)."""
+    pids = tree(pid)
+    return sum(pss_kib(p) for p in pids), len(pids)
+
+
+def command_line(pid):
+    try:
+        raw = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip() or "?"
+
+
+def honcho_pids():
+    """The running honcho processes (``make run``)."""
+    found = []
+    for pid in _parents():
+        words = command_line(pid).split()
+        if any(Path(word).name == "honcho" for word in words[:2]) and "start" in words:
+            found.append(pid)
+    return found
+
+
+def mib(kib):
+    return kib / 1024
+
+
+def report(roots):
+    """Lines naming every process under ``roots`` with its PSS, and the total."""
+    lines, total = [], 0
+    for root in roots:
+        for pid in tree(root):
+            kib = pss_kib(pid)
+            total += kib
+            lines.append(f"{mib(kib):9.1f} MiB  {pid:>7}  {command_line(pid)[:110]}")
+    lines.append(f"{mib(total):9.1f} MiB  total PSS of {len(lines)} processes")
+    return lines, total
+
+
+def main(argv):
+    roots = [int(arg) for arg in argv] or honcho_pids()
+    if not roots:
+        print("no running honcho (make run) found; give the process ids to measure", file=sys.stderr)
+        return 1
+    if os.geteuid() != 0 and any(pss_kib(pid) == 0 for pid in roots):
+        print("some processes could not be read (another user's?): their PSS counts as 0", file=sys.stderr)
+    lines, _ = report(roots)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
