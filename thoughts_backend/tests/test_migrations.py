@@ -1,13 +1,15 @@
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.pool import NullPool
 
-from thoughts_backend import thoughts
+from thoughts_backend import textsearch, thoughts
 from thoughts_backend.cli import MIGRATIONS
 from thoughts_backend.paging import Page
 from thoughts_common import database, migrations
 
 TRIGRAM_INDEX = "ix_thoughts_text_trgm"
+SQLITE_INDEX = "thoughts_search"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -38,7 +40,7 @@ def test_upgrade_to_head_and_downgrade_to_base(empty_database, engine_for):
     engine = engine_for(empty_database)
     migrations.upgrade(MIGRATIONS, empty_database)
     assert {"thoughts", "alembic_version"} <= set(inspect(engine).get_table_names())
-    assert migrations.current_heads(MIGRATIONS, empty_database) == {"0002"}
+    assert migrations.current_heads(MIGRATIONS, empty_database) == {"0003"}
     assert "ix_thoughts_username" in indexes(engine)
 
     migrations.downgrade(MIGRATIONS, empty_database)
@@ -53,7 +55,8 @@ def test_upgrade_to_head_and_downgrade_to_base(empty_database, engine_for):
 def test_models_match_the_migrations(empty_database, engine_for):
     """Autogenerate finds nothing to do: the models and the migrations agree.
 
-    The trigram index is PostgreSQL's alone and deliberately not in the models.
+    The trigram indexes (PostgreSQL's GIN index, SQLite's FTS5 table and its
+    shadow tables) are deliberately not in the models.
     """
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -61,6 +64,8 @@ def test_models_match_the_migrations(empty_database, engine_for):
     from thoughts_backend.models import Base
 
     def include(obj, name, type_, reflected, compare_to):
+        if type_ == "table":
+            return not name.startswith(SQLITE_INDEX)
         return not (type_ == "index" and name == TRIGRAM_INDEX)
 
     migrations.upgrade(MIGRATIONS, empty_database)
@@ -69,7 +74,7 @@ def test_models_match_the_migrations(empty_database, engine_for):
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_sqlite_gets_no_trigram_index(tmp_path, engine_for):
+def test_sqlite_gets_no_gin_index(tmp_path, engine_for):
     url = f"sqlite:///{tmp_path / 'trgm.sqlite3'}"
     migrations.upgrade(MIGRATIONS, url)
     assert indexes(engine_for(url)) == {"ix_thoughts_username"}
@@ -123,17 +128,27 @@ def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(postgres_url, 
     assert trigram_index(engine)[0] is True
 
 
-def test_search_on_100000_rows_uses_the_trigram_index(postgres_url, engine_for):
-    """The migration runs on a populated table (as it would in production), then EXPLAIN the real query."""
-    engine = engine_for(postgres_url)
+ROWS = 1_000_000
+
+
+def test_search_on_a_million_rows_uses_the_trigram_index(postgres_url):
+    """The migration runs on a populated table (as it would in production), then EXPLAIN ANALYZE the real query.
+
+    With ``ORDER BY id LIMIT n`` the planner may walk the primary key and filter
+    every row instead; for a rare word it must not.
+    """
+    # Without the service's deadlines: filling a million rows takes longer than a request may.
+    engine = create_engine(postgres_url, poolclass=NullPool)
     migrations.upgrade(MIGRATIONS, postgres_url, "0001")
     with engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO thoughts (username, text, timestamp) "
-                "SELECT 'user' || (i % 1000), 'thought number ' || i || ' about ' || md5(i::text), "
-                "now() AT TIME ZONE 'UTC' FROM generate_series(1, 100000) AS i"
-            )
+                "SELECT 'user' || (i % 1000), 'thought ' || i || ' about ' "
+                "|| (ARRAY['coffee', 'rain', 'code', 'the night'])[i % 4 + 1], "
+                "now() AT TIME ZONE 'UTC' FROM generate_series(1, :rows) AS i"
+            ),
+            {"rows": ROWS},
         )
         connection.execute(
             text("INSERT INTO thoughts (username, text, timestamp) VALUES ('bruce', 'A PLATYPUS!', now())")
@@ -142,12 +157,101 @@ def test_search_on_100000_rows_uses_the_trigram_index(postgres_url, engine_for):
     with engine.begin() as connection:
         connection.execute(text("ANALYZE thoughts"))
 
-    statement = thoughts.search_statement("platypus", Page(), "postgresql")
+    for after in (0, ROWS // 2):
+        statement = thoughts.search_statement("platypus", Page(after=after), "postgresql")
+        compiled = statement.compile(dialect=engine.dialect)
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, COSTS OFF) {compiled}", compiled.params)
+            plan = "\n".join(row[0] for row in rows)
+            found = connection.execute(statement).all()
+
+        assert TRIGRAM_INDEX in plan, plan
+        assert "Seq Scan" not in plan, plan
+        assert "thoughts_pkey" not in plan, plan
+        assert [row.text for row in found] == ["A PLATYPUS!"]
+    engine.dispose()
+
+
+def sqlite_objects(engine):
+    with engine.connect() as connection:
+        return {
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE name LIKE 'thoughts_search%' AND type IN ('table', 'trigger')"
+            )
+        }
+
+
+def indexed(engine):
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT rowid, text FROM thoughts_search ORDER BY rowid").all()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'fts.sqlite3'}"
+
+
+def test_sqlite_index_is_filled_from_existing_rows_and_kept_in_step(sqlite_url, engine_for):
+    engine = engine_for(sqlite_url)
+    textsearch.install(engine)
+    migrations.upgrade(MIGRATIONS, sqlite_url, "0002")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO thoughts (username, text, timestamp) VALUES ('bruce', 'CAFÉ ᏣᎳᎩ', '2026-01-01 00:00:00')"
+        )
+
+    migrations.upgrade(MIGRATIONS, sqlite_url)
+
+    assert indexed(engine) == [(1, "café ꮳꮃꭹ")]
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO thoughts (username, text, timestamp) VALUES ('bruce', 'Second', '2026-01-01 00:00:00')"
+        )
+        connection.exec_driver_sql("UPDATE thoughts SET text = 'ÉTÉ' WHERE id = 1")
+    assert indexed(engine) == [(1, "été"), (2, "second")]
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM thoughts WHERE id = 2")
+    assert indexed(engine) == [(1, "été")]
+    with engine.connect() as connection:
+        integrity = "INSERT INTO thoughts_search (thoughts_search, rank) VALUES ('integrity-check', 1)"
+        connection.exec_driver_sql(integrity)
+
+
+def test_sqlite_index_goes_on_downgrade_and_old_code_writes_on(sqlite_url, engine_for):
+    migrations.upgrade(MIGRATIONS, sqlite_url)
+    assert sqlite_objects(engine_for(sqlite_url)) >= {
+        "thoughts_search",
+        "thoughts_search_insert",
+        "thoughts_search_update",
+        "thoughts_search_delete",
+    }
+
+    migrations.downgrade(MIGRATIONS, sqlite_url, "0002")
+
+    engine = engine_for(sqlite_url)
+    assert sqlite_objects(engine) == set()
+    # Without triggers a writer needs no unicode_lower.
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO thoughts (username, text, timestamp) VALUES ('b', 'x', '2026-01-01')")
+
+
+def sqlite_plan(engine, term):
+    statement = thoughts.search_statement(term, Page(), "sqlite")
     compiled = statement.compile(dialect=engine.dialect)
     with engine.connect() as connection:
-        plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
-        found = connection.execute(statement).all()
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values()))
+        return "\n".join(row[-1] for row in rows)
 
-    assert TRIGRAM_INDEX in plan, plan
-    assert "Seq Scan" not in plan, plan
-    assert [row.text for row in found] == ["A PLATYPUS!"]
+
+def test_sqlite_search_walks_the_index_for_three_characters_or_more(sqlite_url, engine_for):
+    engine = engine_for(sqlite_url)
+    textsearch.install(engine)
+    migrations.upgrade(MIGRATIONS, sqlite_url)
+
+    plan = sqlite_plan(engine, "platypus")
+    assert "VIRTUAL TABLE" in plan and "thoughts_search" in plan, plan
+    assert "SCAN thoughts" not in plan.replace("SCAN thoughts_search", ""), plan
+    assert "TEMP B-TREE" not in plan, plan
+    # Two characters make no trigram: every row is looked at.
+    assert "thoughts_search" not in sqlite_plan(engine, "pl")

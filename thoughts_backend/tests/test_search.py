@@ -1,4 +1,8 @@
 import pytest
+from sqlalchemy import update
+
+from thoughts_backend import thoughts
+from thoughts_backend.models import Thought
 
 
 @pytest.fixture
@@ -17,6 +21,8 @@ def corpus(add_thoughts):
         "Straße und Ölkännchen",  # 10
         "launch day 🚀 and more",  # 11
         "ΣΟΦΙΑ in Greek",  # 12
+        'she said "hello" twice',  # 13
+        "ᲗᲑᲘᲚᲘᲡᲘ and ᏣᎳᎩ",  # 14: Georgian Mtavruli and Cherokee, newer than SQLite's FTS5 case table
     ]
     ids = add_thoughts("bruce", *texts)
     return dict(enumerate(ids))
@@ -71,6 +77,10 @@ def test_wildcards_and_backslash_are_literal(client, corpus, term, expected):
         ("🚀", [11]),
         ("day 🚀 and", [11]),
         ("σοφια", [12]),
+        ("თბილისი", [14]),
+        ("ᲗᲑᲘᲚᲘᲡᲘ", [14]),
+        ("ꮳꮃꭹ", [14]),
+        ("ᏣᎳᎩ", [14]),
     ],
 )
 def test_unicode(client, corpus, term, expected):
@@ -104,3 +114,38 @@ def test_nul_in_the_search_is_400(client, corpus):
     response = client.get("/api/thoughts/?search=a%00b")
     assert response.status_code == 400
     assert response.get_json() == {"message": "search must not contain NUL characters"}
+
+
+@pytest.mark.parametrize(("term", "expected"), [('"hello"', [13]), ('d "h', [13]), ('"', [13]), ('""', [])])
+def test_double_quotes_are_literal(client, corpus, term, expected):
+    assert search(client, term) == [corpus[i] for i in expected]
+
+
+def test_a_thought_is_found_once_written_and_not_once_deleted(client, add_thoughts, session):
+    assert search(client, "wombat") == []
+    [first, second] = add_thoughts("bruce", "a Wombat", "two WOMBATS")
+    assert search(client, "wombat") == [first, second]
+
+    session.execute(update(Thought).where(Thought.id == first).values(text="a koala"))
+    session.commit()
+    assert search(client, "wombat") == [second]
+    assert search(client, "koala") == [first]
+
+    assert client.get(f"/api/thoughts/{second}/").status_code == 200
+    thoughts.delete_thought(session, second)
+    assert search(client, "wombat") == []
+
+
+@pytest.mark.parametrize("term", ["wombat", "wo", "w"])
+def test_paging_through_the_matches(client, add_thoughts, term):
+    ids = add_thoughts("bruce", *[f"wombat number {i}" for i in range(5)])
+    add_thoughts("bruce", "koala")
+    seen, after = [], 0
+    while True:
+        response = client.get("/api/thoughts/", query_string={"search": term, "limit": 2, "after": after})
+        page = [thought["id"] for thought in response.get_json()]
+        seen += page
+        if "Link" not in response.headers:
+            break
+        after = page[-1]
+    assert seen == ids

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from thoughts_backend import TAG, seeding
+from thoughts_backend import TAG, seeding, textsearch
 from thoughts_common import database
 from thoughts_common.cli import add_migration_commands
 
@@ -21,7 +21,10 @@ def _url():
 
 
 def _session():
-    return database.Database(_url()).sessionmaker()
+    db = database.Database(_url())
+    # The search index's triggers call unicode_lower on every write (migration 0003).
+    textsearch.install(db.engine)
+    return db.sessionmaker()
 
 
 @click.group(help="Thoughts backend administration.")

@@ -3,13 +3,20 @@
 PostgreSQL: ``text ILIKE '%term%' ESCAPE '\\'``, which the trigram index of
 migration 0002 serves. SQLite's ``lower()`` and ``LIKE`` fold ASCII letters
 only, so on SQLite both sides go through Python's ``str.lower`` instead,
-registered on every connection as ``unicode_lower``.
+registered on every connection as ``unicode_lower``; the FTS5 trigram table of
+migration 0003 (the lowered texts) finds the candidate rows for terms of three
+characters or more, shorter ones are looked for row by row.
 """
 
-from sqlalchemy import event, func
+from sqlalchemy import Integer, column, event, func, table
 
 ESCAPE = "\\"
 SQLITE_LOWER = "unicode_lower"
+
+# Migration 0003's FTS5 table: rowid is the thought's id, text its lowered text.
+sqlite_index = table("thoughts_search", column("rowid", Integer), column("text"))
+# A trigram index finds only substrings of at least three characters.
+TRIGRAM = 3
 
 
 def escape_like(term):
@@ -26,6 +33,20 @@ def matches(column, pattern, dialect_name):
     if dialect_name == "sqlite":
         return func.unicode_lower(column).like(pattern.lower(), escape=ESCAPE)
     return column.ilike(pattern, escape=ESCAPE)
+
+
+def sqlite_index_serves(term):
+    return len(term.lower()) >= TRIGRAM
+
+
+def sqlite_index_matches(term):
+    """A condition on ``sqlite_index``: its text contains ``term`` lowered, taken literally.
+
+    An FTS5 string in double quotes is one phrase whatever it holds (a ``"``
+    is doubled); the trigram tokenizer turns it into consecutive trigrams.
+    """
+    phrase = '"' + term.lower().replace('"', '""') + '"'
+    return sqlite_index.c.text.op("MATCH")(phrase)
 
 
 def _unicode_lower(value):

@@ -74,13 +74,33 @@ def for_user(session, username, page):
 
 
 def search_statement(term, page, dialect_name):
-    """The search query, also used as is by the test that EXPLAINs it on PostgreSQL."""
+    """The search query, also used as is by the tests that EXPLAIN it."""
     statement = select(Thought)
-    if term:
-        pattern = textsearch.contains_pattern(term)
-        logger.info("Searching with params %s", pattern)
-        statement = statement.where(textsearch.matches(Thought.text, pattern, dialect_name))
-    return _paged(statement, page)
+    if not term:
+        return _paged(statement, page)
+    pattern = textsearch.contains_pattern(term)
+    logger.info("Searching with params %s", pattern)
+    matches = textsearch.matches(Thought.text, pattern, dialect_name)
+    if dialect_name == "sqlite" and textsearch.sqlite_index_serves(term):
+        return _indexed_on_sqlite(statement, term, matches, page)
+    return _paged(statement.where(matches), page)
+
+
+def _indexed_on_sqlite(statement, term, matches, page):
+    """Walk the FTS5 index's matches in id order and fetch each thought by id.
+
+    ``matches`` is checked again on those few rows: the index only narrows
+    the search, the contract stays the one condition above. Ordering by the
+    index's rowid lets FTS5 deliver the rows sorted and stop at the limit.
+    """
+    index = textsearch.sqlite_index
+    return (
+        statement.select_from(index)
+        .join(Thought, Thought.id == index.c.rowid)
+        .where(textsearch.sqlite_index_matches(term), index.c.rowid > page.after, matches)
+        .order_by(index.c.rowid)
+        .limit(page.limit + 1)
+    )
 
 
 def search(session, term, page):
