@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import create_engine, func, insert, select, text
 
+from thoughts_backend import textsearch
 from thoughts_backend.models import TEXT_MAX_LENGTH, Thought, utcnow
 from thoughts_backend.seeding import synthetic_text
 
@@ -112,6 +113,8 @@ def rows(count):
 
 def _load_sqlite(url, count):
     engine = create_engine(url)
+    # Migration 0003's triggers index each text through the backend's unicode_lower.
+    textsearch.install(engine)
     try:
         with engine.begin() as connection:
             batch = []

@@ -62,7 +62,7 @@ def create_thought(session, username, text, timestamp=None):
 
 
 def _paged(statement, page):
-    return statement.where(Thought.id > page.after).order_by(Thought.id).limit(page.limit + 1)
+    return statement.where(THOUGHTS.c.id > page.after).order_by(THOUGHTS.c.id).limit(page.limit + 1)
 
 
 def for_user(session, username, page):
@@ -75,12 +75,12 @@ def for_user(session, username, page):
 
 def search_statement(term, page, dialect_name):
     """The search query, also used as is by the tests that EXPLAIN it."""
-    statement = select(Thought)
+    statement = select(THOUGHTS)
     if not term:
         return _paged(statement, page)
     pattern = textsearch.contains_pattern(term)
     logger.info("Searching with params %s", pattern)
-    matches = textsearch.matches(Thought.text, pattern, dialect_name)
+    matches = textsearch.matches(THOUGHTS.c.text, pattern, dialect_name)
     if dialect_name == "sqlite" and textsearch.sqlite_index_serves(term):
         return _indexed_on_sqlite(statement, term, matches, page)
     return _paged(statement.where(matches), page)
@@ -96,7 +96,7 @@ def _indexed_on_sqlite(statement, term, matches, page):
     index = textsearch.sqlite_index
     return (
         statement.select_from(index)
-        .join(Thought, Thought.id == index.c.rowid)
+        .join(THOUGHTS, THOUGHTS.c.id == index.c.rowid)
         .where(textsearch.sqlite_index_matches(term), index.c.rowid > page.after, matches)
         .order_by(index.c.rowid)
         .limit(page.limit + 1)
@@ -111,7 +111,7 @@ def search(session, term, page):
         except InvalidThought as exc:
             raise InvalidSearch(str(exc)) from None
     dialect_name = session.get_bind().dialect.name
-    rows = session.scalars(search_statement(term, page, dialect_name)).all()
+    rows = session.execute(search_statement(term, page, dialect_name)).all()
     thoughts, next_after = paging.split(rows, page)
     logger.info("Retrieved %d thoughts", len(thoughts))
     return thoughts, next_after
@@ -127,7 +127,7 @@ def delete_thought(session, thought_id):
     """True when a thought was deleted, False when there was none with that id."""
     if not 0 < thought_id <= MAX_ID:
         return False
-    deleted = session.execute(delete(Thought).where(Thought.id == thought_id)).rowcount
+    deleted = session.execute(delete(THOUGHTS).where(THOUGHTS.c.id == thought_id)).rowcount
     session.commit()
     return deleted > 0
 
