@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 
@@ -127,3 +128,52 @@ def test_signed_token_with_an_unstorable_username_is_rejected(rsa_key_pair, user
     token = tokens.encode({"username": username}, rsa_key_pair[0])
     with pytest.raises(tokens.InvalidToken, match="UnstorableUsername"):
         tokens.decode(token, rsa_key_pair[1])
+
+
+def test_key_objects_sign_and_verify_what_pem_text_does(rsa_key_pair):
+    private, public = tokens.private_key_object(rsa_key_pair[0]), tokens.public_key_object(rsa_key_pair[1])
+
+    assert tokens.decode(tokens.encode({"username": "bruce"}, private), rsa_key_pair[1])["username"] == "bruce"
+    assert tokens.decode(tokens.encode({"username": "bruce"}, rsa_key_pair[0]), public)["username"] == "bruce"
+
+
+def test_pem_text_is_parsed_once_per_process(rsa_key_pair):
+    assert tokens.private_key_object(rsa_key_pair[0]) is tokens.private_key_object(rsa_key_pair[0])
+    assert tokens.public_key_object(rsa_key_pair[1]) is tokens.public_key_object(rsa_key_pair[1])
+    # An object comes back as it is.
+    private = tokens.private_key_object(rsa_key_pair[0])
+    assert tokens.private_key_object(private) is private
+
+
+def test_a_public_key_given_as_the_private_one_is_refused_naming_the_file(rsa_key_pair, tmp_path, monkeypatch):
+    path = tmp_path / "public.pem"
+    path.write_text(rsa_key_pair[1])
+    monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
+    monkeypatch.setenv("JWT_PRIVATE_KEY_FILE", str(path))
+
+    with pytest.raises(
+        tokens.KeyNotConfigured, match=re.escape(f"JWT_PRIVATE_KEY_FILE={path} is not a PEM RSA private key")
+    ):
+        tokens.require_private_key()
+
+
+def test_text_that_is_no_key_is_refused_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("JWT_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----\\nnot a key\\n-----END PUBLIC KEY-----")
+
+    with pytest.raises(tokens.KeyNotConfigured, match=r"^JWT_PUBLIC_KEY is not a PEM RSA public key"):
+        tokens.require_public_key()
+
+
+def test_a_key_that_is_not_rsa_is_refused():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+    with pytest.raises(tokens.KeyNotConfigured, match=r"^JWT_PUBLIC_KEY .*ECPublicKey; RS256 needs an RSA key"):
+        tokens.public_key_object(pem)

@@ -67,9 +67,12 @@ def test_sigterm_stops_gracefully(frontend_env, tmp_path):
     assert_stops_gracefully(process)
 
 
-def test_no_start_without_the_public_key(frontend_env, tmp_path):
+@pytest.mark.parametrize("key", ["missing", "not a public key"])
+def test_no_start_without_the_public_key(frontend_env, key_files, tmp_path, key):
     env = {k: v for k, v in frontend_env.items() if k not in ("JWT_PUBLIC_KEY_FILE", "SYSLOG_HOST")}
     env.update(HTTP_BIND=f"127.0.0.1:{free_port()}", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m"))
+    if key == "not a public key":
+        env["JWT_PUBLIC_KEY_FILE"] = str(key_files[0])
 
     result = subprocess.run(
         [str(BIN / "uwsgi"), "--ini", str(FRONTEND_DIR / "uwsgi.ini")],
@@ -79,7 +82,10 @@ def test_no_start_without_the_public_key(frontend_env, tmp_path):
         timeout=60,
     )
     assert result.returncode != 0
-    assert "JWT_PUBLIC_KEY" in result.stdout + result.stderr
+    expected = "JWT_PUBLIC_KEY"
+    if key == "not a public key":
+        expected = f"JWT_PUBLIC_KEY_FILE={key_files[0]} is not a PEM RSA public key"
+    assert expected in result.stdout + result.stderr
 
 
 def test_production_pages_show_no_debug_information(frontend_server):

@@ -37,6 +37,23 @@ def test_a_lifetime_over_24_hours_stops_the_start(monkeypatch, database_url, rsa
         )
 
 
+def test_the_keys_are_parsed_once_when_the_app_is_created(app):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    # Objects, not PEM text: PyJWT would parse (and check) the text again for every token.
+    assert isinstance(app.config["JWT_PRIVATE_KEY"], rsa.RSAPrivateKey)
+    assert isinstance(app.config["JWT_PUBLIC_KEY"], rsa.RSAPublicKey)
+
+
+@pytest.mark.parametrize("setting", ["JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY"])
+def test_a_key_that_does_not_parse_stops_the_start(database_url, rsa_key_pair, setting):
+    keys = {"JWT_PRIVATE_KEY": rsa_key_pair[0], "JWT_PUBLIC_KEY": rsa_key_pair[1]}
+    # Each PEM in the other's place: well-formed, but not the kind of key the setting holds.
+    swapped = {**keys, setting: keys["JWT_PUBLIC_KEY" if setting == "JWT_PRIVATE_KEY" else "JWT_PRIVATE_KEY"]}
+    with pytest.raises(tokens.KeyNotConfigured, match=f"^{setting} is not a PEM RSA"):
+        create_app({"DATABASE_URL": database_url, **swapped})
+
+
 def test_the_issuer_setting_is_signed_and_expected(monkeypatch, database_url, rsa_key_pair, make_user, sign):
     monkeypatch.setenv("JWT_ISSUER", "staging-users")
     keys = {"JWT_PRIVATE_KEY": rsa_key_pair[0], "JWT_PUBLIC_KEY": rsa_key_pair[1]}

@@ -182,3 +182,19 @@ def test_a_chunked_body_under_the_limit_is_read(server):
     )
     assert response.status_code == 200
     assert response.json()["Authorized"].startswith("Bearer ")
+
+
+def test_no_start_with_a_private_key_file_that_holds_no_private_key(server_env, key_files, tmp_path):
+    env = {
+        **server_env,
+        "JWT_PRIVATE_KEY_FILE": str(key_files[1]),  # the public key
+        "HTTP_BIND": f"127.0.0.1:{free_port()}",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "m"),
+    }
+    env.pop("SYSLOG_HOST")
+
+    command = [str(BIN / "uwsgi"), "--ini", str(SERVICE_DIR / "uwsgi.ini")]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert f"JWT_PRIVATE_KEY_FILE={key_files[1]} is not a PEM RSA private key" in result.stdout + result.stderr

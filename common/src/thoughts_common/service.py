@@ -44,8 +44,11 @@ def create_flask_app(import_name, tag, database_url, config=None):
         MAX_CONTENT_LENGTH=limits.MAX_BODY_BYTES,
     )
     app.config.update(config or {})
-    if PUBLIC_KEY_CONFIG not in app.config:
-        app.config[PUBLIC_KEY_CONFIG] = tokens.require_key("JWT_PUBLIC_KEY")
+    # Parsed here, once per process (uWSGI forks the workers after): an invalid key stops the start.
+    if PUBLIC_KEY_CONFIG in app.config:
+        app.config[PUBLIC_KEY_CONFIG] = tokens.public_key_object(app.config[PUBLIC_KEY_CONFIG], PUBLIC_KEY_CONFIG)
+    else:
+        app.config[PUBLIC_KEY_CONFIG] = tokens.require_public_key(PUBLIC_KEY_CONFIG)
 
     request_id.init_flask(app)
     _log_requests(app)

@@ -1,10 +1,12 @@
 """RS256 JSON Web Tokens: signing (users backend) and verification (everyone)."""
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -68,12 +70,74 @@ def require_key(name):
     return key
 
 
+# Parsing a PEM private key checks the RSA key (tens of ms); handed the text, PyJWT
+# parses it again for every token. Services load each key once, at start, with these.
+
+
+def private_key_object(key, name="JWT_PRIVATE_KEY"):
+    """An RSA private key object from PEM text (or the object itself); KeyNotConfigured naming ``name`` if invalid."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key
+    return _parse(_as_text(key, name), name, private=True)
+
+
+def public_key_object(key, name="JWT_PUBLIC_KEY"):
+    """An RSA public key object from PEM text (or the object itself); KeyNotConfigured naming ``name`` if invalid."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return key
+    return _parse(_as_text(key, name), name, private=False)
+
+
+def require_private_key(name="JWT_PRIVATE_KEY"):
+    """The private key object of ``<name>`` or ``<name>_FILE``: fails with a message naming the setting."""
+    return private_key_object(require_key(name), _setting(name))
+
+
+def require_public_key(name="JWT_PUBLIC_KEY"):
+    """The public key object of ``<name>`` or ``<name>_FILE``: fails with a message naming the setting."""
+    return public_key_object(require_key(name), _setting(name))
+
+
+def _setting(name):
+    """How the key was given: ``JWT_PUBLIC_KEY`` or ``JWT_PUBLIC_KEY_FILE=<path>``."""
+    return name if os.environ.get(name) else f"{name}_FILE={os.environ.get(f'{name}_FILE')}"
+
+
+def _as_text(key, name):
+    if isinstance(key, bytes):
+        return key.decode("ascii", errors="replace")
+    if not isinstance(key, str):
+        raise KeyNotConfigured(f"{name} must be PEM text or an RSA key, not {type(key).__name__}")
+    return key
+
+
+def _parse(pem, name, private):
+    kind = "private" if private else "public"
+    try:
+        return _loaded(pem, private)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise KeyNotConfigured(f"{name} is not a PEM RSA {kind} key without a passphrase ({exc})") from None
+
+
+# Keyed by the PEM text, so callers that hold text (tests, the frontend's settings)
+# parse each key once per process too.
+@functools.lru_cache(maxsize=16)
+def _loaded(pem, private):
+    if private:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    else:
+        key = serialization.load_pem_public_key(pem.encode())
+    if not isinstance(key, rsa.RSAPrivateKey if private else rsa.RSAPublicKey):
+        raise TypeError(f"it holds a {type(key).__name__.lstrip('_')}; RS256 needs an RSA key")
+    return key
+
+
 def encode(claims, private_key, lifetime=DEFAULT_LIFETIME, now=None, issuer=None):
     if lifetime > MAX_LIFETIME:
         raise ValueError(f"a token lifetime of {lifetime} exceeds the cap of {MAX_LIFETIME}")
     now = now or dt.datetime.now(dt.UTC)
     payload = {"iss": issuer or configured_issuer(), **claims, "iat": now, "exp": now + lifetime}
-    return jwt.encode(payload, private_key, algorithm=ALGORITHM)
+    return jwt.encode(payload, private_key_object(private_key), algorithm=ALGORITHM)
 
 
 def decode(token, public_key, issuer=None):
@@ -86,7 +150,7 @@ def decode(token, public_key, issuer=None):
     try:
         claims = jwt.decode(
             token,
-            public_key,
+            public_key_object(public_key),
             algorithms=[ALGORITHM],
             issuer=issuer or configured_issuer(),
             options={"require": ["exp", "iat", "iss", "username"]},

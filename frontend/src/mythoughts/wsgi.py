@@ -22,5 +22,6 @@ application = RequestLimits(get_wsgi_application(), page=html_page)
 
 from thoughts_common import tokens  # noqa: E402
 
-# Fail at start (uWSGI's need-app), not at the first login, without the key.
-tokens.require_key("JWT_PUBLIC_KEY")
+# Fail at start (uWSGI's need-app), not at the first login, without a valid key;
+# parsed here in the master, the workers inherit the key object (thoughts.session).
+tokens.require_public_key("JWT_PUBLIC_KEY")

@@ -32,9 +32,13 @@ class User:
 
 
 def public_key():
+    """The key object of ``settings.JWT_PUBLIC_KEY`` (PEM text), parsed once per process and text."""
     if not settings.JWT_PUBLIC_KEY:
         raise ImproperlyConfigured("set JWT_PUBLIC_KEY (PEM text) or JWT_PUBLIC_KEY_FILE (a path to a PEM file)")
-    return settings.JWT_PUBLIC_KEY
+    try:
+        return tokens.public_key_object(settings.JWT_PUBLIC_KEY, "JWT_PUBLIC_KEY")
+    except tokens.KeyNotConfigured as exc:
+        raise ImproperlyConfigured(str(exc)) from None
 
 
 def user_from_token(token):

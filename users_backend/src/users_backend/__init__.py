@@ -20,8 +20,11 @@ def create_app(config=None):
         "LOGIN_TRUSTED_PROXIES": client_address.trusted_proxies(),
     }
     settings.update(config or {})
-    if "JWT_PRIVATE_KEY" not in settings:
-        settings["JWT_PRIVATE_KEY"] = tokens.require_key("JWT_PRIVATE_KEY")
+    # A key object, parsed once: from PEM text every login would re-check the RSA key (~30 ms).
+    if "JWT_PRIVATE_KEY" in settings:
+        settings["JWT_PRIVATE_KEY"] = tokens.private_key_object(settings["JWT_PRIVATE_KEY"], "JWT_PRIVATE_KEY")
+    else:
+        settings["JWT_PRIVATE_KEY"] = tokens.require_private_key("JWT_PRIVATE_KEY")
 
     app = create_flask_app(__name__, TAG, settings["DATABASE_URL"], settings)
 

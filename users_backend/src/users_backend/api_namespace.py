@@ -127,6 +127,7 @@ class Login(Resource):
             logger.info("Login refused for user %s", username)
             throttle.record_failure(session, username, address, current_app.config["LOGIN_THROTTLE"])
             abort(401, "Wrong username or password")
+        # Commits the login's transaction: the cleared count and an upgraded password hash (users.authenticate).
         throttle.clear(session, username=username)
         LOGINS.labels(result="success").inc()
         logger.info("Login succeeded for user %s", user.username)

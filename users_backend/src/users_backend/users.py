@@ -93,10 +93,14 @@ def authenticate(session, username, password):
     """The user when the password matches; None for a wrong password or an unknown user alike.
 
     ``Bruce`` and full-width ``bruce`` log in as ``bruce`` (same key); the token carries the stored name.
+    A hash made with older argon2 parameters is replaced in the session; the caller's commit stores it.
     """
     user = find(session, username)
     if not passwords.verify(user.password_hash if user else None, password):
         return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        logger.info("Password hash of user %s upgraded to the current argon2 parameters", user.username)
     return user
 
 
