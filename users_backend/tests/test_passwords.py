@@ -123,3 +123,20 @@ def test_a_current_hash_costs_one_verify_and_no_hash(client, make_user, session,
     assert hasher.verified == [stored]
     assert hasher.hashed == hashed_at_creation
     assert stored_hash(session, "ann") == stored
+
+
+def test_no_database_connection_is_held_while_a_password_is_verified(app, client, make_user, monkeypatch):
+    make_user("ann", PASSWORD)
+    pool = app.extensions["database"].engine.pool
+    held = []
+
+    class PoolWatchingHasher(CountingHasher):
+        def verify(self, hash, password):
+            held.append(pool.checkedout())
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(passwords, "HASHER", PoolWatchingHasher())
+    assert log_in(client, "ann", PASSWORD) == 200
+    assert log_in(client, "ann", PASSWORD + "x") == 401
+    assert log_in(client, "nobody", PASSWORD) == 401
+    assert held == [0, 0, 0]
