@@ -27,8 +27,9 @@ from urllib.parse import urlencode
 import requests
 
 from thoughts_common import tokens
+from thoughts_common.testing.memory import tree_pss_kib
 
-from . import dataset, memory, profiling, services, table, wrk
+from . import dataset, profiling, services, table, wrk
 
 REPO = services.REPO
 
@@ -130,7 +131,7 @@ def run_round(stack, endpoint_list, settings, observability):
 
 
 def service_memory(stack):
-    return {name: memory.tree_pss_kib(service.pid) for name, service in stack.items()}
+    return {name: tree_pss_kib(service.pid) for name, service in stack.items()}
 
 
 def run_table(exits, settings, folder, databases, data, keys, sink, password):

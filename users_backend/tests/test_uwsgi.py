@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from thoughts_common.testing import oversize
+from thoughts_common.testing.memory import tree_pss_kib
 from thoughts_common.testing.network import SyslogReceiver, free_port
 from thoughts_common.testing.processes import ServerProcess, assert_stops_gracefully, start_uwsgi
 
@@ -112,6 +113,23 @@ def test_login_under_uwsgi(server):
     response = requests.post(f"{server.base}/api/login/", data={"username": "bruce", "password": "bruce"})
     assert response.status_code == 200
     assert response.json()["Authorized"].startswith("Bearer ")
+
+
+def test_concurrent_logins_leave_no_hash_memory_behind(server):
+    """Each verify needs 19 MiB; 16 threads keeping theirs would be ~300 MiB (passwords.py)."""
+    before, _ = tree_pss_kib(server.process.pid)
+
+    def log_in(_):
+        return requests.post(
+            f"{server.base}/api/login/", data={"username": "bruce", "password": "bruce"}, timeout=30
+        ).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        assert set(pool.map(log_in, range(96))) == {200}
+    after, processes = tree_pss_kib(server.process.pid)
+    assert processes == 3
+    # Without the mmap threshold this grew by 150-300 MiB; a few MiB of caches and pools may stay.
+    assert after - before < 40 * 1024, f"PSS grew from {before} to {after} KiB"
 
 
 def test_logs_reach_syslog_with_both_tags(server, syslog):
