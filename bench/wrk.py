@@ -58,6 +58,23 @@ class Result:
         }
 
 
+def combined(*results):
+    """One Result for several runs of the same request: req/s over their whole time, mean latencies."""
+    count = len(results)
+    return Result(
+        requests=sum(r.requests for r in results),
+        duration_us=sum(r.duration_us for r in results),
+        p50_us=sum(r.p50_us for r in results) // count,
+        p99_us=sum(r.p99_us for r in results) // count,
+        max_us=max(r.max_us for r in results),
+        non2xx=sum(r.non2xx for r in results),
+        connect=sum(r.connect for r in results),
+        read=sum(r.read for r in results),
+        write=sum(r.write for r in results),
+        timeout=sum(r.timeout for r in results),
+    )
+
+
 def binary():
     found = shutil.which("wrk")
     if not found:

@@ -28,10 +28,16 @@ def contains_pattern(term):
     return f"%{escape_like(term)}%"
 
 
+def pattern_for(term, dialect_name):
+    """The LIKE pattern ``matches`` compares with: on SQLite both sides are lowered by Python."""
+    pattern = contains_pattern(term)
+    return pattern.lower() if dialect_name == "sqlite" else pattern
+
+
 def matches(column, pattern, dialect_name):
-    """A condition: ``column`` matches the LIKE ``pattern`` regardless of case."""
+    """A condition: ``column`` matches the LIKE ``pattern`` (from ``pattern_for``) regardless of case."""
     if dialect_name == "sqlite":
-        return func.unicode_lower(column).like(pattern.lower(), escape=ESCAPE)
+        return func.unicode_lower(column).like(pattern, escape=ESCAPE)
     return column.ilike(pattern, escape=ESCAPE)
 
 
@@ -39,14 +45,13 @@ def sqlite_index_serves(term):
     return len(term.lower()) >= TRIGRAM
 
 
-def sqlite_index_matches(term):
-    """A condition on ``sqlite_index``: its text contains ``term`` lowered, taken literally.
+def sqlite_phrase(term):
+    """The FTS5 query for ``sqlite_index``: its text contains ``term`` lowered, taken literally.
 
     An FTS5 string in double quotes is one phrase whatever it holds (a ``"``
     is doubled); the trigram tokenizer turns it into consecutive trigrams.
     """
-    phrase = '"' + term.lower().replace('"', '""') + '"'
-    return sqlite_index.c.text.op("MATCH")(phrase)
+    return '"' + term.lower().replace('"', '""') + '"'
 
 
 def _unicode_lower(value):
