@@ -24,13 +24,14 @@ def command_line(pid):
 
 
 def honcho_pids():
-    """The running honcho processes (``make run``)."""
-    found = []
-    for pid in _parents():
+    """The running honcho processes (``make run``): the top one of each, not the children it forks per process."""
+    parents = _parents()
+    found = set()
+    for pid in parents:
         words = command_line(pid).split()
         if any(Path(word).name == "honcho" for word in words[:2]) and "start" in words:
-            found.append(pid)
-    return found
+            found.add(pid)
+    return sorted(pid for pid in found if parents.get(pid) not in found)
 
 
 def mib(kib):

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,29 @@ def test_stack_memory_prints_each_process_and_the_total():
     assert str(os.getpid()) in lines[0]
     assert "total PSS of" in lines[-1]
     assert float(lines[-1].split()[0]) > 1  # this pytest process alone is more than 1 MiB
+
+
+def test_stack_memory_counts_each_honcho_once(tmp_path):
+    """honcho forks a copy of itself per process it runs: each process is counted once, under the top one."""
+    (tmp_path / "Procfile").write_text("one: sleep 60\ntwo: sleep 60\n")
+    honcho = subprocess.Popen(
+        [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(tmp_path / "Procfile")],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while subprocess.run(["pgrep", "-c", "-P", str(honcho.pid)], capture_output=True).stdout.strip() != b"2":
+            assert time.monotonic() < deadline, "honcho did not start its two processes"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        result = subprocess.run([str(ROOT / "tools" / "stack-memory")], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        pids = [line.split()[2] for line in result.stdout.strip().splitlines()[:-1]]
+        assert str(honcho.pid) in pids
+        assert len(pids) == len(set(pids)), result.stdout
+        assert sum("sleep 60" in line for line in result.stdout.splitlines()) >= 2
+    finally:
+        honcho.terminate()
+        honcho.wait(timeout=20)
