@@ -14,10 +14,10 @@ SHOW = (
 )
 
 
-def settings_with(**env):
-    """The settings a fresh process computes from ``env`` (stdout, stderr, exit code)."""
+def settings_with(script=SHOW, **env):
+    """What ``script`` prints about the settings a fresh process computes from ``env`` (stdout, stderr, exit code)."""
     result = subprocess.run(
-        [sys.executable, "-c", SHOW],
+        [sys.executable, "-c", script],
         env=clean_environ(DJANGO_SETTINGS_MODULE="mythoughts.settings", **env),
         cwd=FRONTEND_DIR / "src",
         capture_output=True,
@@ -112,14 +112,7 @@ def test_metrics_enabled_false_drops_django_prometheus_and_its_route():
     )
 
     def seen(**env):
-        result = subprocess.run(
-            [sys.executable, "-c", show],
-            env=clean_environ(DJANGO_SETTINGS_MODULE="mythoughts.settings", DJANGO_SECRET_KEY="k" * 50, **env),
-            cwd=FRONTEND_DIR / "src",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = settings_with(show, DJANGO_SECRET_KEY="k" * 50, **env)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout.strip().splitlines()[-1])
 
