@@ -1,8 +1,5 @@
 """PostgreSQL refused or stalled behind a proxy while 8 clients write: 503s, never 500s or closed connections."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,20 +9,19 @@ from thoughts_common.health import READY_TIMEOUT_SECONDS
 from thoughts_common.testing import database_faults
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
 def backend(postgres_server, key_files, rsa_key_pair, syslog_receiver, tmp_path):
     url = postgres_server.create_database("thoughts_faults")
-    subprocess.run([BIN / "thoughts-backend", "migrate"], env={**os.environ, "DATABASE_URL": url}, check=True)
-    env = {
-        "JWT_PUBLIC_KEY_FILE": str(key_files[1]),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        "SYSLOG_HOST": "127.0.0.1",
-        "SYSLOG_PORT": str(syslog_receiver.port),
-    }
-    server, proxy = database_faults.start_behind_proxy(SERVICE_DIR / "uwsgi.ini", url, env)
+    server, proxy = database_faults.start_migrated_service(
+        "thoughts-backend",
+        SERVICE_DIR / "uwsgi.ini",
+        url,
+        tmp_path / "metrics",
+        syslog_receiver.port,
+        JWT_PUBLIC_KEY_FILE=str(key_files[1]),
+    )
     headers = {"Authorization": f"Bearer {tokens.encode({'username': 'bruce'}, rsa_key_pair[0])}"}
 
     def write(i):

@@ -4,9 +4,6 @@ Two writers, not eight: each new user costs an argon2 hash, and eight at once
 saturate this machine's CPUs, which says nothing about the database.
 """
 
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -17,22 +14,21 @@ from thoughts_common.health import READY_TIMEOUT_SECONDS
 from thoughts_common.testing import database_faults
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 WRITERS = 2
 
 
 @pytest.fixture
 def backend(postgres_server, key_files, rsa_key_pair, syslog_receiver, tmp_path):
     url = postgres_server.create_database("users_faults")
-    subprocess.run([BIN / "users-backend", "migrate"], env={**os.environ, "DATABASE_URL": url}, check=True)
-    env = {
-        "JWT_PRIVATE_KEY_FILE": str(key_files[0]),
-        "JWT_PUBLIC_KEY_FILE": str(key_files[1]),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        "SYSLOG_HOST": "127.0.0.1",
-        "SYSLOG_PORT": str(syslog_receiver.port),
-    }
-    server, proxy = database_faults.start_behind_proxy(SERVICE_DIR / "uwsgi.ini", url, env)
+    server, proxy = database_faults.start_migrated_service(
+        "users-backend",
+        SERVICE_DIR / "uwsgi.ini",
+        url,
+        tmp_path / "metrics",
+        syslog_receiver.port,
+        JWT_PRIVATE_KEY_FILE=str(key_files[0]),
+        JWT_PUBLIC_KEY_FILE=str(key_files[1]),
+    )
     admin = {"Authorization": f"Bearer {tokens.encode({'username': 'root', 'role': 'admin'}, rsa_key_pair[0])}"}
     run = uuid.uuid4().hex[:6]
 

@@ -6,10 +6,12 @@ prints, so the figures can be quoted).
 
 import collections
 import dataclasses
+import os
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import requests
@@ -34,6 +36,22 @@ def start_behind_proxy(ini, database_url, env):
         proxy.close()
         raise
     return server, proxy
+
+
+def start_migrated_service(command, ini, database_url, metrics_dir, syslog_port, **env):
+    """``<command> migrate`` on ``database_url``, then the service under uWSGI behind a TcpProxy: (server, proxy).
+
+    It logs to the syslog receiver on ``syslog_port``; ``env`` adds its keys.
+    """
+    migrate_env = {**os.environ, "DATABASE_URL": database_url}
+    subprocess.run([Path(sys.executable).parent / command, "migrate"], env=migrate_env, check=True)
+    env = {
+        **env,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "SYSLOG_HOST": "127.0.0.1",
+        "SYSLOG_PORT": str(syslog_port),
+    }
+    return start_behind_proxy(ini, database_url, env)
 
 
 def row_counter(database_url, table):
