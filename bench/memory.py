@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from thoughts_common.testing.memory import PROC, _parents, pss_kib, tree
+from thoughts_common.testing.memory import PROC, process_parents, pss_kib, tree
 
 
 def command_line(pid):
@@ -25,7 +25,7 @@ def command_line(pid):
 
 def honcho_pids():
     """The running honcho processes (``make run``): the top one of each, not the children it forks per process."""
-    parents = _parents()
+    parents = process_parents()
     found = set()
     for pid in parents:
         words = command_line(pid).split()

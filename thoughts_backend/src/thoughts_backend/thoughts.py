@@ -62,21 +62,30 @@ def create_thought(session, username, text, timestamp=None):
     return thought
 
 
-def _paged(statement, page):
-    return statement.where(THOUGHTS.c.id > page.after).order_by(THOUGHTS.c.id).limit(page.limit + 1)
+# Statements are built once, with the page (and the term or the user) as bound
+# parameters: building and keying a new statement cost ~150 us a search.
+_AFTER, _LIMIT, _PATTERN, _PHRASE, _USERNAME = (
+    bindparam(name) for name in ("after", "limit", "pattern", "phrase", "username")
+)
+_FOR_USER = (
+    select(THOUGHTS)
+    .where(THOUGHTS.c.username == _USERNAME, THOUGHTS.c.id > _AFTER)
+    .order_by(THOUGHTS.c.id)
+    .limit(_LIMIT)
+)
+
+
+def _page_parameters(page):
+    """Queries ask for ``page.limit + 1`` rows: the extra one only tells that a next page exists (paging.split)."""
+    return {"after": page.after, "limit": page.limit + 1}
 
 
 def for_user(session, username, page):
     """One page of the user's thoughts, and the id the next page starts after (None at the end)."""
-    rows = session.execute(_paged(select(THOUGHTS).where(THOUGHTS.c.username == username), page)).all()
+    rows = session.execute(_FOR_USER, {**_page_parameters(page), "username": username}).all()
     thoughts, next_after = paging.split(rows, page)
     logger.info("Retrieved %d thoughts for user %s", len(thoughts), username)
     return thoughts, next_after
-
-
-# The search statements are built once per shape, with the term and the page as
-# bound parameters: building and keying a new statement cost ~150 us a search.
-_AFTER, _LIMIT, _PATTERN, _PHRASE = (bindparam(name) for name in ("after", "limit", "pattern", "phrase"))
 
 
 @functools.cache
@@ -104,7 +113,7 @@ def _search_shape(shape, dialect_name):
 
 def _search_query(term, page, dialect_name):
     """(statement, parameters) of one search page."""
-    parameters = {"after": page.after, "limit": page.limit + 1}
+    parameters = _page_parameters(page)
     if not term:
         return _search_shape("all", dialect_name), parameters
     parameters["pattern"] = textsearch.pattern_for(term, dialect_name)

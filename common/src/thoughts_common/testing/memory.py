@@ -22,7 +22,7 @@ def pss_kib(pid):
     return 0
 
 
-def _parents():
+def process_parents():
     """{pid: parent pid} of every process."""
     parents = {}
     for entry in PROC.iterdir():
@@ -39,7 +39,7 @@ def _parents():
 
 def tree(pid):
     """``pid`` and all its descendants, parents before children."""
-    parents = _parents()
+    parents = process_parents()
     children = {}
     for child, parent in parents.items():
         children.setdefault(parent, []).append(child)
