@@ -34,11 +34,30 @@ def test_flux_objects_validate_against_their_crd_schemas(flux_objects):
 
 
 def test_every_flux_file_is_applied(root):
-    listed = set(yaml.safe_load((root / "flux/kustomization.yaml").read_text())["resources"])
-    present = {
-        str(p.relative_to(root / "flux")) for p in (root / "flux").rglob("*.yaml") if p.name != "kustomization.yaml"
-    }
-    assert listed == present
+    """flux/kustomization.yaml lists source.yaml and every environment's folder; each folder's
+    kustomization.yaml lists its other files, and the template is the one component they share."""
+    flux = root / "flux"
+    listed = set(yaml.safe_load((flux / "kustomization.yaml").read_text())["resources"])
+    environments = {p.parent.name for p in flux.glob("*/kustomization.yaml")} - {"environment"}
+    assert listed == {"source.yaml", *ENVIRONMENTS} and environments == set(ENVIRONMENTS)
+    reached = {flux / "source.yaml", *(flux / "environment").glob("*.yaml")}
+    for env in ENVIRONMENTS:
+        kustomization = yaml.safe_load((flux / env / "kustomization.yaml").read_text())
+        assert kustomization["components"] == ["../environment"], env
+        reached |= {flux / env / "kustomization.yaml", *(flux / env / r for r in kustomization.get("resources", []))}
+    assert {p for p in flux.rglob("*.yaml") if p != flux / "kustomization.yaml"} == reached
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_environment_is_the_template_with_its_name_and_interval(flux_objects, root, env):
+    kustomizations = of_kind(flux_objects, "Kustomization")
+    (generator,) = yaml.safe_load((root / "flux" / env / "kustomization.yaml").read_text())["configMapGenerator"]
+    interval = dict(literal.split("=", 1) for literal in generator["literals"])["interval"]
+    template = (root / "flux/environment/kustomizations.yaml").read_text()
+    expected = list(yaml.safe_load_all(template.replace("ENV", env).replace("interval: 5m", f"interval: {interval}")))
+    assert [k["metadata"]["name"] for k in expected] == [f"thoughts-{env}-infra", f"thoughts-{env}-apps"]
+    for want in expected:
+        assert kustomizations[want["metadata"]["name"]] == want
 
 
 def test_kustomization_paths_exist_and_render(flux_objects, render, root):
