@@ -133,6 +133,14 @@ def test_observability_mounts_the_files_the_native_run_uses():
     assert "metrics/alert_receiver/receiver.py" in set(bind_mounts(SERVICES["alert-receiver"]))
 
 
+def test_the_databases_are_created_by_the_script_kubernetes_uses():
+    infra = yaml.safe_load((ROOT / "kubernetes/base/infra/kustomization.yaml").read_text())
+    (generator,) = [g for g in infra["configMapGenerator"] if g["name"] == "postgres-init"]
+    scripts = {f"kubernetes/base/infra/{name}" for name in generator["files"]}
+    assert scripts == {"kubernetes/base/infra/init-databases.sql"}
+    assert scripts <= set(bind_mounts(SERVICES["db"]))
+
+
 def test_start_up_order():
     for backend, migration in [("users-backend", "users-migrate"), ("thoughts-backend", "thoughts-migrate")]:
         assert SERVICES[backend]["depends_on"][migration]["condition"] == "service_completed_successfully"

@@ -324,7 +324,7 @@ def test_metrics_come_from_the_same_files(objects):
         "grafana-dashboards": {
             f.name: f"metrics/grafana/dashboards/{f.name}" for f in ROOT.glob("metrics/grafana/dashboards/*.json")
         },
-        "postgres-init": {"init-databases.sql": "compose/postgres/init-databases.sql"},
+        "postgres-init": {"init-databases.sql": "kubernetes/base/infra/init-databases.sql"},
     }
     for name, files in expected.items():
         assert config_maps[name]["data"] == {k: (ROOT / v).read_text() for k, v in files.items()}, name
