@@ -335,3 +335,27 @@ def test_metrics_come_from_the_same_files(objects):
     template = by_name(objects, "Deployment")["grafana"]["spec"]["template"]
     mounts = {m["name"]: m["mountPath"] for m in template["spec"]["containers"][0]["volumeMounts"]}
     assert mounts["dashboards"] == provider["providers"][0]["options"]["path"]
+
+
+BINARY_SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+
+
+def quantity_bytes(quantity):
+    number, suffix = re.fullmatch(r"(\d+)(Ki|Mi|Gi)?", quantity).groups()
+    return int(number) * BINARY_SUFFIXES.get(suffix, 1)
+
+
+def test_the_memory_saturation_rule_measures_against_the_services_limit(objects):
+    """uwsgi:memory_limit_bytes (recording.yml) is the memory limit of every service container."""
+    rules = yaml.safe_load((ROOT / "metrics/prometheus/rules/recording.yml").read_text())
+    (recorded,) = [
+        r["expr"] for group in rules["groups"] for r in group["rules"] if r.get("record") == "uwsgi:memory_limit_bytes"
+    ]
+    recorded_bytes = int(re.fullmatch(r"vector\((\d+)\)", recorded.strip()).group(1))
+    deployments = by_name(objects, "Deployment")
+    limits = {
+        (name, container["name"]): quantity_bytes(container["resources"]["limits"]["memory"])
+        for name in SERVICES
+        for container in deployments[name]["spec"]["template"]["spec"]["containers"]
+    }
+    assert limits and set(limits.values()) == {recorded_bytes}, limits
