@@ -42,7 +42,7 @@ def count(url, **where):
 def test_migrate_seed_and_load(env):
     migrated = run(env, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert "thoughts database at revision head" in migrated.stdout
+    assert "thoughts database at revision 0003" in migrated.stdout
 
     first, second = run(env, "seed-demo"), run(env, "seed-demo")
     assert first.stdout == "added 5 demo thoughts\n"
@@ -58,6 +58,7 @@ def test_migrate_seed_and_load(env):
 
     downgraded = run(env, "downgrade")
     assert downgraded.returncode == 0, downgraded.stderr
+    assert downgraded.stdout == "thoughts database at revision base\n"
     assert run(env, "migrate").returncode == 0
     assert count(env["DATABASE_URL"]) == 0
 

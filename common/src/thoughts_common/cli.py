@@ -15,11 +15,18 @@ def add_migration_commands(group, script_location, database_url, label):
     @group.command(help="Apply the Alembic migrations (to head unless a revision is given).")
     @click.argument("revision", default="head")
     def migrate(revision):
-        migrations.upgrade(script_location, database_url(), revision)
-        click.echo(f"{label} database at revision {revision}")
+        url = database_url()
+        migrations.upgrade(script_location, url, revision)
+        click.echo(f"{label} database at revision {_reached(script_location, url)}")
 
     @group.command(help="Revert the Alembic migrations (to base unless a revision is given).")
     @click.argument("revision", default="base")
     def downgrade(revision):
-        migrations.downgrade(script_location, database_url(), revision)
-        click.echo(f"{label} database at revision {revision}")
+        url = database_url()
+        migrations.downgrade(script_location, url, revision)
+        click.echo(f"{label} database at revision {_reached(script_location, url)}")
+
+
+def _reached(script_location, url):
+    """The revision the database is at now, as Alembic records it ("base" when none)."""
+    return ", ".join(sorted(migrations.current_heads(script_location, url))) or "base"

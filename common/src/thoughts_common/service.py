@@ -36,7 +36,6 @@ def create_flask_app(import_name, tag, database_url, config=None):
     logconfig.configure(tag)
     app = ServiceFlask(import_name)
     app.config.update(
-        JSON_SORT_KEYS=False,
         RESTX_MASK_SWAGGER=False,
         ERROR_404_HELP=False,
         PROPAGATE_EXCEPTIONS=False,
