@@ -1,6 +1,5 @@
 """A wrong setting stops a real service process at start, with one line naming the variable."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +20,7 @@ def keys(tmp_path_factory):
 
 def clean_environ(**env):
     """This process's environment without any Thoughts setting, plus ``env``."""
-    ours = {name for setting in settings.DECLARED for name in setting.names}
-    kept = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith(settings.FEATURE_PREFIX)}
-    return {**kept, **{name: str(value) for name, value in env.items()}}
+    return {**settings.without_settings(), **{name: str(value) for name, value in env.items()}}
 
 
 def last_line(output):

@@ -117,6 +117,11 @@ def test_refuse_to_start_turns_a_setting_error_into_one_line_and_exit_status_1()
     assert stopped.value.code == "configuration error: METRICS_ENABLED='maybe': Not a valid boolean."
 
 
+def test_without_settings_drops_every_variable_of_ours_and_only_those():
+    environ = {"PATH": "/bin", "DATABASE_URL": "x", "JWT_PUBLIC_KEY_FILE": "k", "FEATURE_NEW": "1", "CI": "true"}
+    assert settings.without_settings(environ) == {"PATH": "/bin"}
+
+
 def test_every_declaration_is_readable_with_its_default():
     for setting in settings.DECLARED:
         value = get(setting.name, {})

@@ -141,6 +141,12 @@ def required_secret(name, hint="", environ=None):
     return value
 
 
+def without_settings(environ=None):
+    """``environ`` (default: this process's) without any variable of ours: for starting a service from a clean slate."""
+    ours = {name for setting in DECLARED for name in setting.names}
+    return {k: v for k, v in _environ(environ).items() if k not in ours and not k.startswith(FEATURE_PREFIX)}
+
+
 def check(reader, environ=None):
     """Every setting ``reader`` (e.g. USERS) reads, parsed once: a wrong value raises before anything starts."""
     return {setting.name: get(setting.name, environ) for setting in DECLARED if reader in setting.readers}
