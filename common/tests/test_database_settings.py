@@ -1,6 +1,9 @@
-import pytest
+import re
 
-from thoughts_common import database
+import pytest
+from sqlalchemy.engine import make_url
+
+from thoughts_common import database, database_timeouts, settings
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +16,8 @@ def clean_env(monkeypatch):
         "POSTGRES_HOST",
         "POSTGRES_PORT",
         "POSTGRES_DB",
+        "DATABASE_PASSWORD",
+        "DATABASE_PASSWORD_FILE",
     ]:
         monkeypatch.delenv(name, raising=False)
 
@@ -50,6 +55,32 @@ def test_password_from_a_secret_file(monkeypatch, tmp_path):
     url = make_url(database.database_url("x"))
     assert url.password == "s3cr#t/pw"
     assert (url.host, url.database, url.drivername) == ("db", "users", "postgresql+psycopg")
+
+
+def test_password_from_the_variable_too(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@db:5432/users")
+    monkeypatch.setenv("DATABASE_PASSWORD", "pw from env")
+    assert make_url(database.database_url("x")).password == "pw from env"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DATABASE_ENGINE", "mysql", "DATABASE_ENGINE='mysql': Must be one of: SQLITE, POSTGRESQL."),
+        ("POSTGRES_PORT", "54x", "POSTGRES_PORT='54x': Not a valid integer."),
+    ],
+)
+def test_a_wrong_database_setting_names_itself(monkeypatch, name, value, message):
+    monkeypatch.setenv("DATABASE_ENGINE", "postgresql")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(settings.SettingError, match="^" + re.escape(message)):
+        database.database_url("x")
+
+
+def test_a_wrong_timeout_names_itself(monkeypatch):
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_SECONDS", "5s")
+    with pytest.raises(settings.SettingError, match=r"^DATABASE_STATEMENT_TIMEOUT_SECONDS='5s': Not a valid number"):
+        database_timeouts.from_environment()
 
 
 def test_postgresql_gets_its_timeouts_and_keepalives_from_the_environment(monkeypatch):

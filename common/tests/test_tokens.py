@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from thoughts_common import tokens
+from thoughts_common import settings, tokens
 
 
 def test_round_trip(rsa_key_pair):
@@ -32,17 +32,28 @@ def test_key_from_variable_or_file(monkeypatch, tmp_path, rsa_key_pair):
     path = tmp_path / "public.pem"
     path.write_text(public)
     monkeypatch.setenv("JWT_PUBLIC_KEY_FILE", str(path))
-    assert tokens.require_key("JWT_PUBLIC_KEY") == public
+    assert tokens.require_key("JWT_PUBLIC_KEY") == public.rstrip("\n")
+    assert tokens.require_public_key("JWT_PUBLIC_KEY") == tokens.public_key_object(public)
 
     # PEM text in one line with literal \n, as some secret stores hand it over.
+    monkeypatch.delenv("JWT_PUBLIC_KEY_FILE")
     monkeypatch.setenv("JWT_PUBLIC_KEY", public.replace("\n", "\\n"))
     assert tokens.require_key("JWT_PUBLIC_KEY") == public
+
+
+def test_a_key_given_twice_is_refused(monkeypatch, tmp_path, rsa_key_pair):
+    path = tmp_path / "public.pem"
+    path.write_text(rsa_key_pair[1])
+    monkeypatch.setenv("JWT_PUBLIC_KEY_FILE", str(path))
+    monkeypatch.setenv("JWT_PUBLIC_KEY", rsa_key_pair[1])
+    with pytest.raises(settings.SettingError, match="JWT_PUBLIC_KEY and JWT_PUBLIC_KEY_FILE are both set"):
+        tokens.require_public_key()
 
 
 def test_unreadable_key_file_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
     monkeypatch.setenv("JWT_PRIVATE_KEY_FILE", str(tmp_path / "missing.pem"))
-    with pytest.raises(tokens.KeyNotConfigured, match="cannot be read"):
+    with pytest.raises(settings.SettingError, match=r"JWT_PRIVATE_KEY_FILE=.*missing\.pem cannot be read"):
         tokens.require_key("JWT_PRIVATE_KEY")
 
 
@@ -108,19 +119,24 @@ def test_encode_refuses_a_lifetime_over_the_cap(rsa_key_pair):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("1441", "JWT_LIFETIME_MINUTES=1441 must be between 1 and 1440 minutes"),
-        ("0", "JWT_LIFETIME_MINUTES=0 must be between 1 and 1440"),
-        ("two hours", "JWT_LIFETIME_MINUTES='two hours' is not a whole number"),
+        ("1441", "JWT_LIFETIME_MINUTES='1441': Must be greater than or equal to 1 and less than or equal to 1440."),
+        ("0", "JWT_LIFETIME_MINUTES='0': Must be greater than or equal to 1 and"),
+        ("two hours", "JWT_LIFETIME_MINUTES='two hours': Not a valid integer."),
     ],
 )
-def test_lifetime_setting_is_checked(value, message):
-    with pytest.raises(ValueError, match=message):
-        tokens.lifetime_from_minutes(value)
+def test_lifetime_setting_is_checked(monkeypatch, value, message):
+    monkeypatch.setenv("JWT_LIFETIME_MINUTES", value)
+    with pytest.raises(settings.SettingError, match=re.escape(message)):
+        tokens.configured_lifetime()
 
 
-def test_lifetime_setting_up_to_the_cap():
-    assert tokens.lifetime_from_minutes("1440") == tokens.MAX_LIFETIME
-    assert tokens.lifetime_from_minutes(" 120 ") == dt.timedelta(hours=2)
+def test_lifetime_setting_up_to_the_cap(monkeypatch):
+    monkeypatch.setenv("JWT_LIFETIME_MINUTES", "1440")
+    assert tokens.configured_lifetime() == tokens.MAX_LIFETIME == dt.timedelta(hours=24)
+    monkeypatch.setenv("JWT_LIFETIME_MINUTES", " 120 ")
+    assert tokens.configured_lifetime() == dt.timedelta(hours=2)
+    monkeypatch.delenv("JWT_LIFETIME_MINUTES")
+    assert tokens.configured_lifetime() == tokens.DEFAULT_LIFETIME
 
 
 @pytest.mark.parametrize("username", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])

@@ -62,12 +62,25 @@ def test_secret_key_command_creates_the_file_once(tmp_path):
     assert shown(DJANGO_SECRET_KEY_FILE=path)["key"] == first.strip()
 
 
-def test_debug_only_with_django_debug_1():
+def test_debug_is_a_boolean_like_every_other_flag():
     key = {"DJANGO_SECRET_KEY": "k" * 50}
     assert shown(**key)["debug"] is False
-    assert shown(DJANGO_DEBUG="1", **key)["debug"] is True
-    for value in ("0", "", "false", "yes"):
+    for value in ("1", "true", "yes"):
+        assert shown(DJANGO_DEBUG=value, **key)["debug"] is True
+    for value in ("0", "", "false", "off"):
         assert shown(DJANGO_DEBUG=value, **key)["debug"] is False
+
+
+def test_a_wrong_value_stops_the_settings_with_the_variable_named():
+    key = {"DJANGO_SECRET_KEY": "k" * 50}
+    for name, value, message in [
+        ("DJANGO_HTTPS", "maybe", "DJANGO_HTTPS='maybe': Not a valid boolean."),
+        ("FRONTEND_PAGE_SIZE", "0", "FRONTEND_PAGE_SIZE='0': Must be greater than or equal to 1."),
+        ("BACKEND_TIMEOUT_SECONDS", "soon", "BACKEND_TIMEOUT_SECONDS='soon': Not a valid number."),
+    ]:
+        result = settings_with(**{name: value}, **key)
+        assert result.returncode != 0
+        assert result.stderr.strip().splitlines()[-1].endswith(message), result.stderr
 
 
 def test_hosts_backends_and_flags_from_the_environment():

@@ -281,8 +281,8 @@ def test_the_cli_needs_something_to_clear(database_url):
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("LOGIN_THROTTLE_USERNAME_FAILURES", "five", "LOGIN_THROTTLE_USERNAME_FAILURES='five' is not a whole number"),
-        ("LOGIN_THROTTLE_WINDOW_SECONDS", "0", "LOGIN_THROTTLE_WINDOW_SECONDS=0 must be at least 1"),
+        ("LOGIN_THROTTLE_USERNAME_FAILURES", "five", "LOGIN_THROTTLE_USERNAME_FAILURES='five': Not a valid integer"),
+        ("LOGIN_THROTTLE_WINDOW_SECONDS", "0", "LOGIN_THROTTLE_WINDOW_SECONDS='0': Must be greater than or equal to 1"),
         ("LOGIN_THROTTLE_MAX_DELAY_SECONDS", "7200", "must not exceed LOGIN_THROTTLE_WINDOW_SECONDS"),
     ],
 )

@@ -1,6 +1,5 @@
 """SQLAlchemy engine and per-request sessions from the 12-factor settings."""
 
-import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -9,7 +8,7 @@ from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from thoughts_common import database_timeouts
+from thoughts_common import database_timeouts, settings
 
 CONNECT_TIMEOUT_SECONDS = 2
 
@@ -17,28 +16,25 @@ CONNECT_TIMEOUT_SECONDS = 2
 def database_url(default_sqlite_name):
     """``DATABASE_URL``, else the book's ``DATABASE_ENGINE`` + ``POSTGRES_*``, else SQLite in var/.
 
-    ``DATABASE_PASSWORD_FILE`` (a mounted secret) supplies the password, so
-    the URL itself can sit in a plain configuration file.
+    ``DATABASE_PASSWORD`` or ``DATABASE_PASSWORD_FILE`` (a mounted secret)
+    supplies the password, so the URL itself can sit in a plain configuration file.
     """
     url = _configured_url(default_sqlite_name)
-    password_file = os.environ.get("DATABASE_PASSWORD_FILE", "").strip()
-    if password_file:
-        password = Path(password_file).read_text().strip()
+    password = settings.secret("DATABASE_PASSWORD")
+    if password is not None:
         url = make_url(url).set(password=password).render_as_string(hide_password=False)
     return url
 
 
 def _configured_url(default_sqlite_name):
-    url = os.environ.get("DATABASE_URL", "").strip()
+    url = settings.get("DATABASE_URL")
     if url:
         return normalise(url)
-    if os.environ.get("DATABASE_ENGINE", "").upper() == "POSTGRESQL":
-        user = quote(os.environ.get("POSTGRES_USER", "postgres"), safe="")
-        password = os.environ.get("POSTGRES_PASSWORD")
+    if settings.get("DATABASE_ENGINE") == "POSTGRESQL":
+        user = quote(settings.get("POSTGRES_USER"), safe="")
+        password = settings.get("POSTGRES_PASSWORD")
         auth = f"{user}:{quote(password, safe='')}" if password else user
-        host = os.environ.get("POSTGRES_HOST", "localhost")
-        port = os.environ.get("POSTGRES_PORT", "5432")
-        name = os.environ.get("POSTGRES_DB", "postgres")
+        host, port, name = settings.get("POSTGRES_HOST"), settings.get("POSTGRES_PORT"), settings.get("POSTGRES_DB")
         return f"postgresql+psycopg://{auth}@{host}:{port}/{name}"
     return f"sqlite:///var/{default_sqlite_name}.sqlite3"
 

@@ -13,29 +13,27 @@ connection, so the pool drops it and the request answers 503.
 """
 
 import dataclasses
-import os
 import sqlite3
 
 import psycopg
 
-DEFAULTS = {
-    "DATABASE_CONNECT_TIMEOUT_SECONDS": 2,
-    "DATABASE_STATEMENT_TIMEOUT_SECONDS": 5,
-    "DATABASE_LOCK_TIMEOUT_SECONDS": 2,
-    "DATABASE_KEEPALIVES_IDLE_SECONDS": 30,
-    "DATABASE_KEEPALIVES_INTERVAL_SECONDS": 10,
-    "DATABASE_KEEPALIVES_COUNT": 3,
-    "DATABASE_POOL_SIZE": 4,
-    "DATABASE_POOL_WAIT_SECONDS": 0.5,
+from thoughts_common import settings
+
+FIELDS = {
+    "connect": "DATABASE_CONNECT_TIMEOUT_SECONDS",
+    "statement": "DATABASE_STATEMENT_TIMEOUT_SECONDS",
+    "lock": "DATABASE_LOCK_TIMEOUT_SECONDS",
+    "keepalives_idle": "DATABASE_KEEPALIVES_IDLE_SECONDS",
+    "keepalives_interval": "DATABASE_KEEPALIVES_INTERVAL_SECONDS",
+    "keepalives_count": "DATABASE_KEEPALIVES_COUNT",
+    "pool_size": "DATABASE_POOL_SIZE",
+    "pool_wait": "DATABASE_POOL_WAIT_SECONDS",
 }
+# The declared defaults (thoughts_common.settings), by variable.
+DEFAULTS = {name: settings.SETTINGS[name].default for name in FIELDS.values()}
 ANSWER_MARGIN_SECONDS = 1.0
 # A transaction left open by a vanished client must not hold locks for long.
 IDLE_IN_TRANSACTION_SECONDS = 60
-
-
-def _number(name):
-    value = os.environ.get(name, "").strip()
-    return float(value) if value else float(DEFAULTS[name])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,16 +80,7 @@ class Timeouts:
 
 
 def from_environment():
-    return Timeouts(
-        connect=_number("DATABASE_CONNECT_TIMEOUT_SECONDS"),
-        statement=_number("DATABASE_STATEMENT_TIMEOUT_SECONDS"),
-        lock=_number("DATABASE_LOCK_TIMEOUT_SECONDS"),
-        keepalives_idle=_number("DATABASE_KEEPALIVES_IDLE_SECONDS"),
-        keepalives_interval=_number("DATABASE_KEEPALIVES_INTERVAL_SECONDS"),
-        keepalives_count=int(_number("DATABASE_KEEPALIVES_COUNT")),
-        pool_size=int(_number("DATABASE_POOL_SIZE")),
-        pool_wait=_number("DATABASE_POOL_WAIT_SECONDS"),
-    )
+    return Timeouts(**{field: settings.get(name) for field, name in FIELDS.items()})
 
 
 class AnswerDeadlineConnection(psycopg.Connection):

@@ -1,9 +1,8 @@
 """Feature flags (chapter 9): ``FEATURE_<NAME>`` environment variables."""
 
-import os
+from thoughts_common import settings
 
 
 def enabled(name, environ=None):
-    """On for 1/true/yes/on, off for anything else or when unset."""
-    value = (environ or os.environ).get(f"FEATURE_{name.upper()}", "")
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    """On for true/yes/on/1, off for false/no/off/0 or when unset; any other value is a SettingError."""
+    return settings.feature(name, environ)

@@ -6,15 +6,13 @@ that rsyslog files each line under its program.
 
 import logging
 import logging.handlers
-import os
 import re
 import socket
 import sys
 
-from thoughts_common import request_id
+from thoughts_common import request_id, settings
 
 FORMAT = "[%(asctime)s] %(levelname)s [%(request_id)s] %(module)s: %(message)s"
-DEFAULT_SYSLOG_PORT = 5140
 # A longer line does not fit in one UDP datagram (65 507 bytes) and was lost
 # without a trace; rsyslog (logs/rsyslog.conf) takes up to 64 KB.
 MAX_LINE_BYTES = 60_000
@@ -101,15 +99,15 @@ def response_level(status):
 
 
 def syslog_address():
-    host = os.environ.get("SYSLOG_HOST", "").strip()
+    host = settings.get("SYSLOG_HOST")
     if not host:
         return None
-    return host, int(os.environ.get("SYSLOG_PORT") or DEFAULT_SYSLOG_PORT)
+    return host, settings.get("SYSLOG_PORT")
 
 
 def configure(tag, level=None):
     """Configure the root logger for a service; safe to call more than once."""
-    level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
+    level = (level or settings.get("LOG_LEVEL")).upper()
     address = syslog_address()
     if address:
         handler = TaggedSysLogHandler(tag, *address)

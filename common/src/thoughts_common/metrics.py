@@ -14,7 +14,7 @@ cost): no ``/metrics`` route and no per-request hooks.
 import os
 from pathlib import Path
 
-from thoughts_common import uwsgi_metrics
+from thoughts_common import settings, uwsgi_metrics
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 ENABLED_ENV = "METRICS_ENABLED"
@@ -29,18 +29,12 @@ def _in_uwsgi_worker():
     return uwsgi.worker_id() > 0
 
 
-class SettingError(ValueError):
-    pass
+SettingError = settings.SettingError
 
 
 def enabled(environ=None):
-    """``METRICS_ENABLED``: on unless set to false/0/no/off; anything else is a mistake, not a guess."""
-    raw = (environ if environ is not None else os.environ).get(ENABLED_ENV, "").strip().lower()
-    if raw in ("", "1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SettingError(f"{ENABLED_ENV}={raw!r}: use true or false")
+    """``METRICS_ENABLED``: on unless false; a value that is not a boolean is a SettingError."""
+    return settings.get(ENABLED_ENV, environ)
 
 
 def prepare_multiproc_dir():

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import functools
-import os
 from pathlib import Path
 
 import jwt
@@ -10,14 +9,14 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from thoughts_common import inputs
+from thoughts_common import inputs, settings
 
 ALGORITHM = "RS256"
-DEFAULT_LIFETIME = dt.timedelta(hours=2)
-# No token lives longer: a stolen one stays usable at most this long.
-MAX_LIFETIME = dt.timedelta(hours=24)
-DEFAULT_ISSUER = "thoughts-users-backend"
+DEFAULT_LIFETIME = dt.timedelta(minutes=settings.SETTINGS["JWT_LIFETIME_MINUTES"].default)
+# No token lives longer: a stolen one stays usable at most this long (24 h).
+MAX_LIFETIME = dt.timedelta(minutes=settings.SETTINGS["JWT_LIFETIME_MINUTES"].maximum)
 ISSUER_ENV = "JWT_ISSUER"
+DEFAULT_ISSUER = settings.SETTINGS[ISSUER_ENV].default
 ADMIN_ROLE = "admin"
 
 
@@ -25,25 +24,18 @@ class InvalidToken(Exception):
     """The token is malformed, expired, unsigned or signed with another key."""
 
 
-class KeyNotConfigured(RuntimeError):
+class KeyNotConfigured(settings.SettingError):
     pass
 
 
 def configured_issuer():
     """The ``iss`` the users backend signs and every service expects: ``JWT_ISSUER`` or the default."""
-    return os.environ.get(ISSUER_ENV, "").strip() or DEFAULT_ISSUER
+    return settings.get(ISSUER_ENV)
 
 
-def lifetime_from_minutes(value, name="JWT_LIFETIME_MINUTES"):
-    """A lifetime setting read as whole minutes, refused above MAX_LIFETIME with a message naming it."""
-    cap = int(MAX_LIFETIME.total_seconds() // 60)
-    try:
-        minutes = int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a whole number of minutes") from None
-    if not 0 < minutes <= cap:
-        raise ValueError(f"{name}={minutes} must be between 1 and {cap} minutes ({MAX_LIFETIME} at most)")
-    return dt.timedelta(minutes=minutes)
+def configured_lifetime():
+    """``JWT_LIFETIME_MINUTES`` (declared with MAX_LIFETIME as its maximum) as a timedelta."""
+    return dt.timedelta(minutes=settings.get("JWT_LIFETIME_MINUTES"))
 
 
 def load_key(name):
@@ -51,21 +43,14 @@ def load_key(name):
 
     ``name`` is e.g. ``JWT_PUBLIC_KEY``. Returns None when neither is set.
     """
-    value = os.environ.get(name)
-    if value:
-        return value.replace("\\n", "\n")
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text()
-        except OSError as exc:
-            raise KeyNotConfigured(f"{name}_FILE={path} cannot be read: {exc.strerror}") from exc
-    return None
+    value = settings.secret(name)
+    # PEM text in one line with literal \n, as some secret stores hand it over.
+    return value.replace("\\n", "\n") if value is not None else None
 
 
 def require_key(name):
     key = load_key(name)
-    if not key:
+    if key is None:
         raise KeyNotConfigured(f"set {name} (PEM text) or {name}_FILE (a path to a PEM file)")
     return key
 
@@ -100,7 +85,8 @@ def require_public_key(name="JWT_PUBLIC_KEY"):
 
 def _setting(name):
     """How the key was given: ``JWT_PUBLIC_KEY`` or ``JWT_PUBLIC_KEY_FILE=<path>``."""
-    return name if os.environ.get(name) else f"{name}_FILE={os.environ.get(f'{name}_FILE')}"
+    path = settings.secret_path(name)
+    return name if path is None else f"{name}_FILE={path}"
 
 
 def _as_text(key, name):

@@ -9,13 +9,10 @@ import os
 import secrets
 from pathlib import Path
 
+from thoughts_common import settings
+
 ENV = "DJANGO_SECRET_KEY"
-FILE_ENV = "DJANGO_SECRET_KEY_FILE"
 DEFAULT_DEV_PATH = Path("var/keys/django-secret-key")
-
-
-class SecretKeyMissing(RuntimeError):
-    pass
 
 
 def generate():
@@ -35,20 +32,6 @@ def ensure_file(path=DEFAULT_DEV_PATH):
 
 
 def from_environment(environ=None):
-    """The configured key; SecretKeyMissing when neither variable gives one."""
-    environ = os.environ if environ is None else environ
-    value = environ.get(ENV, "").strip()
-    if value:
-        return value
-    path = environ.get(FILE_ENV, "").strip()
-    if path:
-        try:
-            value = Path(path).read_text().strip()
-        except OSError as exc:
-            raise SecretKeyMissing(f"{FILE_ENV}={path} cannot be read: {exc.strerror}") from None
-        if value:
-            return value
-        raise SecretKeyMissing(f"{FILE_ENV}={path} is empty")
-    raise SecretKeyMissing(
-        f"set {ENV} or {FILE_ENV} (for a development key: thoughts-frontend secret-key {DEFAULT_DEV_PATH})"
-    )
+    """The configured key; SettingError when neither variable gives one, or one gives a wrong value."""
+    hint = f" (for a development key: thoughts-frontend secret-key {DEFAULT_DEV_PATH})"
+    return settings.required_secret(ENV, hint, environ)

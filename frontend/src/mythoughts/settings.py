@@ -4,37 +4,21 @@ No database: the logged-in user is a JWT in an HttpOnly cookie, as in the
 book, and everything else lives in the two backends.
 """
 
-import os
-from pathlib import Path
-
-from django.core.exceptions import ImproperlyConfigured
-
 from mythoughts import secret_key
-from thoughts_common import features, limits, metrics, tokens
+from thoughts_common import features, limits, metrics, settings, tokens
 
+# Every setting the frontend reads, checked at once: a wrong value stops the start (SettingError).
+settings.check(settings.FRONTEND)
 
-def _flag(name):
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+SECRET_KEY = secret_key.from_environment()
 
-
-def _list(name, default):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-BASE_DIR = Path(__file__).resolve().parent
-
-try:
-    SECRET_KEY = secret_key.from_environment()
-except secret_key.SecretKeyMissing as exc:
-    raise ImproperlyConfigured(str(exc)) from None
-
-DEBUG = os.environ.get("DJANGO_DEBUG", "").strip() == "1"
-ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
-CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+DEBUG = settings.get("DJANGO_DEBUG")
+ALLOWED_HOSTS = settings.get("DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = settings.get("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # Behind a TLS-terminating proxy (the Ingress), DJANGO_HTTPS=1 trusts its
 # X-Forwarded-Proto and marks every cookie Secure.
-if _flag("DJANGO_HTTPS"):
+if settings.get("DJANGO_HTTPS"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     CSRF_COOKIE_SECURE = True
 
@@ -92,7 +76,7 @@ USE_TZ = True
 # from the apps' static folders; `collectstatic` into DJANGO_STATIC_ROOT is
 # optional (images).
 STATIC_URL = "static/"
-STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
+STATIC_ROOT = settings.get("DJANGO_STATIC_ROOT")
 STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -111,14 +95,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 LOGGING_CONFIG = None
 
 # The backends (the book's variable names).
-THOUGHTS_BACKEND_URL = os.environ.get("THOUGHTS_BACKEND_URL", "http://127.0.0.1:8001").rstrip("/")
-USER_BACKEND_URL = os.environ.get("USER_BACKEND_URL", "http://127.0.0.1:8002").rstrip("/")
+THOUGHTS_BACKEND_URL = settings.get("THOUGHTS_BACKEND_URL").rstrip("/")
+USER_BACKEND_URL = settings.get("USER_BACKEND_URL").rstrip("/")
 # Seconds to connect and, separately, to wait for an answer from a backend.
 # Above the backends' uWSGI harakiri (15 s, common/uwsgi/base.ini), so a backend
 # always answers (or is cut off) before the frontend gives up on it.
-BACKEND_TIMEOUT = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "20"))
+BACKEND_TIMEOUT = settings.get("BACKEND_TIMEOUT_SECONDS")
 # Thoughts per page; longer lists are paged through the backends' Link headers.
-PAGE_SIZE = int(os.environ.get("FRONTEND_PAGE_SIZE", "20"))
+PAGE_SIZE = settings.get("FRONTEND_PAGE_SIZE")
 THOUGHT_MAX_LENGTH = 250
 
 # RS256 public key that verifies the token in the cookie (JWT_PUBLIC_KEY or _FILE).

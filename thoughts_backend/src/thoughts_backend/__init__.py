@@ -1,17 +1,20 @@
 """Thoughts backend: an application factory in the Flask tutorial's style."""
 
-from thoughts_common import database
+from thoughts_common import database, settings
 from thoughts_common.service import create_api, create_flask_app
 
 TAG = "thoughts_backend"
 
 
 def create_app(config=None):
-    """Build the app; ``config`` overrides what comes from the environment."""
-    settings = {"DATABASE_URL": database.database_url(TAG)}
-    settings.update(config or {})
+    """Build the app; ``config`` overrides what comes from the environment.
 
-    app = create_flask_app(__name__, TAG, settings["DATABASE_URL"], settings)
+    Every setting the service reads is checked first: a wrong one stops the start (SettingError).
+    """
+    settings.check(settings.THOUGHTS)
+    config = {"DATABASE_URL": database.database_url(TAG), **(config or {})}
+
+    app = create_flask_app(__name__, TAG, config["DATABASE_URL"], config)
 
     from thoughts_backend import metrics, textsearch
     from thoughts_backend.admin_namespace import admin_namespace

@@ -10,14 +10,15 @@ import click
 from tqdm import tqdm
 
 from thoughts_backend import TAG, seeding, textsearch
-from thoughts_common import database
+from thoughts_common import database, settings
 from thoughts_common.cli import add_migration_commands
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _url():
-    return database.database_url(TAG)
+    with settings.refuse_to_start():
+        return database.database_url(TAG)
 
 
 def _session():

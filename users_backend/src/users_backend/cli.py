@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from thoughts_common import database
+from thoughts_common import database, settings
 from thoughts_common.cli import add_migration_commands
 from users_backend import TAG, throttle, users
 from users_backend.client_address import normalise
@@ -18,7 +18,8 @@ DEMO_USERS = [("bruce", "bruce"), ("stephen", "stephen")]
 
 
 def _url():
-    return database.database_url(TAG)
+    with settings.refuse_to_start():
+        return database.database_url(TAG)
 
 
 def _session():

@@ -9,18 +9,16 @@ header itself. IPv6 clients are counted per /64, the block one host usually has.
 """
 
 import ipaddress
-import os
+
+from thoughts_common import settings
 
 FORWARDED_HEADER = "X-Forwarded-For"
-
-
-class SettingError(ValueError):
-    pass
+SettingError = settings.SettingError
 
 
 def trusted_proxies(value=None):
     """The networks of ``LOGIN_TRUSTED_PROXIES`` (addresses or CIDRs, separated by commas or spaces)."""
-    value = os.environ.get("LOGIN_TRUSTED_PROXIES", "") if value is None else value
+    value = settings.get("LOGIN_TRUSTED_PROXIES") if value is None else value
     networks = []
     for item in value.replace(",", " ").split():
         try:

@@ -13,11 +13,11 @@ account does not reset a guesser's address).
 import dataclasses
 import datetime as dt
 import math
-import os
 
 from sqlalchemy import case, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from thoughts_common import settings
 from users_backend.models import USERNAME_MAX_LENGTH, LoginFailures, utcnow
 from users_backend.users import username_key
 
@@ -25,28 +25,32 @@ USERNAME = "username"
 ADDRESS = "address"
 
 
-class SettingError(ValueError):
-    pass
+SettingError = settings.SettingError
+COUNTS = {"per_username": "LOGIN_THROTTLE_USERNAME_FAILURES", "per_address": "LOGIN_THROTTLE_ADDRESS_FAILURES"}
+DURATIONS = {
+    "window": "LOGIN_THROTTLE_WINDOW_SECONDS",
+    "base_delay": "LOGIN_THROTTLE_BASE_DELAY_SECONDS",
+    "max_delay": "LOGIN_THROTTLE_MAX_DELAY_SECONDS",
+}
 
 
-def _seconds(environ, name, default):
-    raw = environ.get(name, "").strip() or str(default)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingError(f"{name}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise SettingError(f"{name}={value} must be at least 1")
-    return value
+def _values(environ):
+    """The limits from ``environ``: the declared defaults when it is empty."""
+    values = {field: settings.get(name, environ) for field, name in COUNTS.items()}
+    values.update({field: dt.timedelta(seconds=settings.get(name, environ)) for field, name in DURATIONS.items()})
+    return values
+
+
+_DEFAULTS = _values({})
 
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    per_username: int = 5
-    per_address: int = 20
-    window: dt.timedelta = dt.timedelta(hours=1)
-    base_delay: dt.timedelta = dt.timedelta(minutes=1)
-    max_delay: dt.timedelta = dt.timedelta(minutes=15)
+    per_username: int = _DEFAULTS["per_username"]
+    per_address: int = _DEFAULTS["per_address"]
+    window: dt.timedelta = _DEFAULTS["window"]
+    base_delay: dt.timedelta = _DEFAULTS["base_delay"]
+    max_delay: dt.timedelta = _DEFAULTS["max_delay"]
 
     def __post_init__(self):
         if self.max_delay > self.window:
@@ -54,15 +58,8 @@ class Limits:
             raise SettingError("LOGIN_THROTTLE_MAX_DELAY_SECONDS must not exceed LOGIN_THROTTLE_WINDOW_SECONDS")
 
     @classmethod
-    def from_environment(cls, environ=os.environ):
-        default = cls()
-        return cls(
-            per_username=_seconds(environ, "LOGIN_THROTTLE_USERNAME_FAILURES", default.per_username),
-            per_address=_seconds(environ, "LOGIN_THROTTLE_ADDRESS_FAILURES", default.per_address),
-            window=dt.timedelta(seconds=_seconds(environ, "LOGIN_THROTTLE_WINDOW_SECONDS", 3600)),
-            base_delay=dt.timedelta(seconds=_seconds(environ, "LOGIN_THROTTLE_BASE_DELAY_SECONDS", 60)),
-            max_delay=dt.timedelta(seconds=_seconds(environ, "LOGIN_THROTTLE_MAX_DELAY_SECONDS", 900)),
-        )
+    def from_environment(cls, environ=None):
+        return cls(**_values(environ))
 
     def limit(self, scope):
         return self.per_username if scope == USERNAME else self.per_address

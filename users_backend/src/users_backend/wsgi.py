@@ -1,5 +1,8 @@
 """WSGI entry point for uWSGI: ``module = users_backend.wsgi:app``."""
 
+from thoughts_common.settings import refuse_to_start
 from users_backend import create_app
 
-app = create_app()
+# A wrong setting: one line naming it, and uWSGI stops (need-app).
+with refuse_to_start():
+    app = create_app()

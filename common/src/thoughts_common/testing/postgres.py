@@ -7,29 +7,28 @@ When it cannot be reached, tests that need it are skipped, except with
 
 import os
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+from thoughts_common import settings
 
 
 def server_url():
     """``TEST_POSTGRES_URL`` (default: the local server), with the password of
-    ``TEST_POSTGRES_PASSWORD_FILE`` when set (a mounted secret in compose)."""
-    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER)
-    password_file = os.environ.get("TEST_POSTGRES_PASSWORD_FILE")
-    if password_file:
+    ``TEST_POSTGRES_PASSWORD`` or ``TEST_POSTGRES_PASSWORD_FILE`` when set (a mounted secret in compose)."""
+    url = settings.get("TEST_POSTGRES_URL")
+    password = settings.secret("TEST_POSTGRES_PASSWORD")
+    if password is not None:
         params = psycopg.conninfo.conninfo_to_dict(url)
-        params["password"] = Path(password_file).read_text().strip()
+        params["password"] = password
         url = psycopg.conninfo.make_conninfo(**params)
     return url
 
 
 def in_ci():
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    return settings.get("CI")
 
 
 def unavailable(reason):
