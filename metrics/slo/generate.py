@@ -108,12 +108,12 @@ def error_ratio_expr(job, service, kind, window):
         requests = f"sum by (job) (rate({exporter['responses']}{{{selector}}}[{window}]))"
         # No 5xx series at all is 0 errors, not "no data".
         return (
-            f"(\n  sum by (job) (rate({exporter['responses']}{{{selector}, status=~\"5..\"}}[{window}]))\n"
+            f'(\n  sum by (job) (rate({exporter["responses"]}{{{selector}, status=~"5.."}}[{window}]))\n'
             f"  or\n  {requests} * 0\n)\n/\n{requests}\n"
         )
     le = bucket_label(service["latency"]["threshold_seconds"])
     return (
-        f"1 - (\n  sum by (job) (rate({exporter['duration']}_bucket{{{selector}, le=\"{le}\"}}[{window}]))\n"
+        f'1 - (\n  sum by (job) (rate({exporter["duration"]}_bucket{{{selector}, le="{le}"}}[{window}]))\n'
         f"  /\n  sum by (job) (rate({exporter['duration']}_count{{{selector}}}[{window}]))\n)\n"
     )
 
@@ -149,7 +149,7 @@ def alert_name(kind, alert):
 
 
 def budget(kind, factor):
-    return f"on (job, slo) ({factor:g} * (1 - {OBJECTIVE}{{slo=\"{kind}\"}}))"
+    return f'on (job, slo) ({factor:g} * (1 - {OBJECTIVE}{{slo="{kind}"}}))'
 
 
 def alert_rule(kind, alert, runbook_base_url):
@@ -182,9 +182,7 @@ def alert_rule(kind, alert, runbook_base_url):
 
 
 def rules(objectives):
-    alerts = [
-        alert_rule(kind, alert, objectives["runbook_base_url"]) for kind in SLO_KINDS for alert in BURN_ALERTS
-    ]
+    alerts = [alert_rule(kind, alert, objectives["runbook_base_url"]) for kind in SLO_KINDS for alert in BURN_ALERTS]
     return {"groups": [*recording_groups(objectives), {"name": "slo-alerts", "rules": alerts}]}
 
 
@@ -255,11 +253,16 @@ def _stat(title, description, expr, position, unit="percentunit", thresholds=Non
     }
 
 
+def burn_rate_expr(window, selector):
+    """The error ratio over ``window`` in units of the error budget (1: the budget lasts exactly 30 days)."""
+    return f"{ERROR_RATIO.format(window=window)}{selector} / on (job, slo) (1 - {OBJECTIVE}{selector})"
+
+
 def _burn_rates(title, description, selector, position):
     refs = "ABCDEFGH"
     targets = [
         _target(
-            f"{ERROR_RATIO.format(window=window)}{selector} / on (job, slo) (1 - {OBJECTIVE}{selector})",
+            burn_rate_expr(window, selector),
             legend=window,
             ref=refs[number],
         )
@@ -299,8 +302,12 @@ def slo_panels(job, service, kind, top):
     else:
         means = f"share of requests answered within {service['latency']['threshold_seconds']:g} s"
     ratio30d = ERROR_RATIO.format(window=PERIOD) + selector
-    left = f"1 - ({ratio30d} / on (job, slo) (1 - {OBJECTIVE}{selector}))"
-    red_below_zero = [{"color": "red", "value": None}, {"color": "orange", "value": 0}, {"color": "green", "value": 0.25}]
+    left = f"1 - ({burn_rate_expr(PERIOD, selector)})"
+    red_below_zero = [
+        {"color": "red", "value": None},
+        {"color": "orange", "value": 0},
+        {"color": "green", "value": 0.25},
+    ]
     title = kind.capitalize()
     return [
         {"type": "row", "title": f"{title}: {means}", "collapsed": False, "gridPos": _pos(0, top, 24, 1), "panels": []},
@@ -326,7 +333,7 @@ def slo_panels(job, service, kind, top):
         _stat(
             f"{title} burn rate (1h)",
             "How fast the budget burns: 1 spends it in exactly 30 days; the page alert needs 14.4 (1h) or 6 (6h).",
-            f"{ERROR_RATIO.format(window='1h')}{selector} / on (job, slo) (1 - {OBJECTIVE}{selector})",
+            burn_rate_expr("1h", selector),
             _pos(18, top + 1, 6, 4),
             unit="x",
         ),

@@ -77,7 +77,10 @@ def test_every_slo_has_its_objective_and_error_ratio_over_every_window(obs, gene
     }
     for job, service in objectives["services"].items():
         for kind in ("availability", "latency"):
-            assert records[("job_slo:objective:ratio", job, kind)] == f"vector({generate.objective_of(service, kind) / 100:g})"
+            assert (
+                records[("job_slo:objective:ratio", job, kind)]
+                == f"vector({generate.objective_of(service, kind) / 100:g})"
+            )
             for window in ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"):
                 expr = records[(f"job_slo:sli_error:ratio_rate{window}", job, kind)]
                 assert f'job="{job}"' in expr and f"[{window}]" in expr
@@ -127,8 +130,7 @@ def test_the_flask_services_have_a_histogram_bucket_at_their_latency_threshold(o
 def test_the_frontend_has_a_histogram_bucket_at_its_latency_threshold(obs, objectives):
     # The frontend's real settings in a process of their own (django.setup() once per process).
     script = (
-        "import django; django.setup(); "
-        "from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS as b; print(*b)"
+        "import django; django.setup(); from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS as b; print(*b)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mythoughts.settings", "DJANGO_SECRET_KEY": "slo-test"}
     result = subprocess.run(
