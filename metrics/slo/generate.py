@@ -118,7 +118,12 @@ def error_ratio_expr(job, service, kind, window):
     )
 
 
-def recording_groups(objectives):
+def slo_groups(objectives):
+    """One group per service: its recording rules, then its alerts.
+
+    Rules of a group run in order, so the alerts read the ratios of the same
+    evaluation (promtool orders separate groups at random).
+    """
     groups = []
     for job, service in objectives["services"].items():
         rules = []
@@ -140,6 +145,9 @@ def recording_groups(objectives):
                         "labels": labels,
                     }
                 )
+        rules += [
+            alert_rule(job, kind, alert, objectives["runbook_base_url"]) for kind in SLO_KINDS for alert in BURN_ALERTS
+        ]
         groups.append({"name": f"slo-{job}", "rules": rules})
     return groups
 
@@ -148,19 +156,14 @@ def alert_name(kind, alert):
     return f"{kind.capitalize()}Budget{alert['name']}"
 
 
-def budget(kind, factor):
-    return f'on (job, slo) ({factor:g} * (1 - {OBJECTIVE}{{slo="{kind}"}}))'
-
-
-def alert_rule(kind, alert, runbook_base_url):
+def alert_rule(job, kind, alert, runbook_base_url):
+    selector = f'{{job="{job}", slo="{kind}"}}'
     branches = []
     for factor, long, short in alert["conditions"]:
-        long_ratio = ERROR_RATIO.format(window=long) + f'{{slo="{kind}"}}'
-        short_ratio = ERROR_RATIO.format(window=short) + f'{{slo="{kind}"}}'
-        branches.append(
-            f"  (\n    {long_ratio} > {budget(kind, factor)}\n"
-            f"    and\n    {short_ratio} > {budget(kind, factor)}\n  )\n"
-        )
+        budget = f"on (job, slo) ({factor:g} * (1 - {OBJECTIVE}{selector}))"
+        long_ratio = ERROR_RATIO.format(window=long) + selector
+        short_ratio = ERROR_RATIO.format(window=short) + selector
+        branches.append(f"  (\n    {long_ratio} > {budget}\n    and\n    {short_ratio} > {budget}\n  )\n")
     windows = " or ".join(f"{factor:g}x over {long} and {short}" for factor, long, short in alert["conditions"])
     name = alert_name(kind, alert)
     failing = "failed (5xx)" if kind == "availability" else "were slower than the latency threshold"
@@ -169,7 +172,7 @@ def alert_rule(kind, alert, runbook_base_url):
         # Both branches may hold at once: one alert per job and SLO.
         "expr": "max by (job, slo) (\n" + "  or\n".join(branches) + ")\n",
         "for": alert["for"],
-        "labels": {"severity": alert["severity"]},
+        "labels": {"job": job, "slo": kind, "severity": alert["severity"]},
         "annotations": {
             "summary": f"{{{{ $labels.job }}}} burns its {kind} error budget ({alert['name'][:-4].lower()} burn)",
             "description": (
@@ -182,8 +185,7 @@ def alert_rule(kind, alert, runbook_base_url):
 
 
 def rules(objectives):
-    alerts = [alert_rule(kind, alert, objectives["runbook_base_url"]) for kind in SLO_KINDS for alert in BURN_ALERTS]
-    return {"groups": [*recording_groups(objectives), {"name": "slo-alerts", "rules": alerts}]}
+    return {"groups": slo_groups(objectives)}
 
 
 RULES_HEADER = """\
@@ -194,7 +196,8 @@ RULES_HEADER = """\
 #       5m, 30m, 1h, 2h, 6h, 1d, 3d (the alerts' windows) and 30d (the budget);
 #       NaN without traffic, so that an idle service never alerts
 #   <Kind>BudgetFastBurn (critical, page), <Kind>BudgetSlowBurn (warning, ticket)
-#       multi-window, multi-burn-rate alerts per job and slo (availability, latency)
+#       multi-window, multi-burn-rate alerts per job and slo (availability, latency),
+#       in the group of each job after its ratios
 """
 
 

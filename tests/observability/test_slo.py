@@ -87,23 +87,32 @@ def test_every_slo_has_its_objective_and_error_ratio_over_every_window(obs, gene
     assert len(records) == 3 * 2 * 9
 
 
-def test_the_alerts_are_the_workbooks_page_and_ticket_per_slo(obs):
-    [alerts] = [group["rules"] for group in slo_rules(obs) if group["name"] == "slo-alerts"]
-    by_name = {rule["alert"]: rule for rule in alerts}
-    assert {name: rule["labels"]["severity"] for name, rule in by_name.items()} == {
-        "AvailabilityBudgetFastBurn": "critical",
-        "AvailabilityBudgetSlowBurn": "warning",
-        "LatencyBudgetFastBurn": "critical",
-        "LatencyBudgetSlowBurn": "warning",
-    }
-    for kind in ("Availability", "Latency"):
-        fast, slow = by_name[f"{kind}BudgetFastBurn"]["expr"], by_name[f"{kind}BudgetSlowBurn"]["expr"]
-        for factor, windows in (("14.4", ("1h", "5m")), ("6", ("6h", "30m"))):
-            for window in windows:
-                assert f"ratio_rate{window}{{" in fast and f"({factor} * (1 - job_slo:objective:ratio" in fast
-        for factor, windows in (("3", ("1d", "2h")), ("1", ("3d", "6h"))):
-            for window in windows:
-                assert f"ratio_rate{window}{{" in slow and f"({factor} * (1 - job_slo:objective:ratio" in slow
+def test_the_alerts_are_the_workbooks_page_and_ticket_per_slo(obs, objectives):
+    for group in slo_rules(obs):
+        alerts = [rule for rule in group["rules"] if "alert" in rule]
+        # after the ratios they read, in the same group: one evaluation sees fresh ratios
+        assert group["rules"][-len(alerts) :] == alerts
+        [job] = {rule["labels"]["job"] for rule in alerts}
+        assert group["name"] == f"slo-{job}"
+        by_name = {rule["alert"]: rule for rule in alerts}
+        assert {name: rule["labels"]["severity"] for name, rule in by_name.items()} == {
+            "AvailabilityBudgetFastBurn": "critical",
+            "AvailabilityBudgetSlowBurn": "warning",
+            "LatencyBudgetFastBurn": "critical",
+            "LatencyBudgetSlowBurn": "warning",
+        }
+        for kind in ("Availability", "Latency"):
+            fast, slow = by_name[f"{kind}BudgetFastBurn"]["expr"], by_name[f"{kind}BudgetSlowBurn"]["expr"]
+            for expr, conditions in (
+                (fast, (("14.4", "1h", "5m"), ("6", "6h", "30m"))),
+                (slow, (("3", "1d", "2h"), ("1", "3d", "6h"))),
+            ):
+                for factor, long, short in conditions:
+                    selector = f'{{job="{job}", slo="{kind.lower()}"}}'
+                    budget = f"({factor} * (1 - job_slo:objective:ratio{selector}))"
+                    assert f"ratio_rate{long}{selector} > on (job, slo) {budget}" in expr
+                    assert f"ratio_rate{short}{selector} > on (job, slo) {budget}" in expr
+    assert {group["name"] for group in slo_rules(obs)} == {f"slo-{job}" for job in objectives["services"]}
 
 
 def test_the_flask_services_have_a_histogram_bucket_at_their_latency_threshold(objectives, monkeypatch):
