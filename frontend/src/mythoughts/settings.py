@@ -119,7 +119,6 @@ USER_BACKEND_URL = os.environ.get("USER_BACKEND_URL", "http://127.0.0.1:8002").r
 BACKEND_TIMEOUT = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "20"))
 # Thoughts per page; longer lists are paged through the backends' Link headers.
 PAGE_SIZE = int(os.environ.get("FRONTEND_PAGE_SIZE", "20"))
-THOUGHT_MAX_LENGTH = 250
 
 # RS256 public key that verifies the token in the cookie (JWT_PUBLIC_KEY or _FILE).
 JWT_PUBLIC_KEY = tokens.load_key("JWT_PUBLIC_KEY")
