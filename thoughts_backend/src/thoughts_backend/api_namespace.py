@@ -37,16 +37,17 @@ PAGING_PARAMS = {
         "type": "string",
         "enum": list(paging.ORDERS),
         "default": "asc",
-        "description": "asc: the oldest (smallest id) first, paged with after; desc: the newest first, with before",
+        "description": "asc: the oldest (smallest id) first, next pages move after; "
+        "desc: the newest first, they move before",
     },
     "after": documents.position_parameter(
-        "after", 'With order=asc only: thoughts with a larger id; the Link rel="next" header carries it'
+        "after", 'Only thoughts with a larger id; with order=asc the Link rel="next" header carries it'
     ),
     "before": documents.position_parameter(
-        "before", 'With order=desc only: thoughts with a smaller id; the Link rel="next" header carries it'
+        "before", 'Only thoughts with a smaller id; with order=desc the Link rel="next" header carries it'
     ),
 }
-PAGING_REFUSED = "limit, order, after or before (after with order=desc, before without it)"
+PAGING_REFUSED = "limit, order, after or before"
 # Routes take the id as text so that a bad one is a 400 with a message rather than a bare 404.
 THOUGHT_ID_PARAM = {"thought_id": documents.id_parameter("path", "The thought's id")}
 

@@ -1,7 +1,10 @@
-"""Keyset paging for the lists: ``limit``, ``order`` and ``after`` or ``before`` in, a ``Link: rel="next"`` header out.
+"""Keyset paging for the lists: ``limit``, ``order``, ``after`` and ``before`` in, a ``Link: rel="next"`` header out.
 
-Ascending pages (the default) continue ``after`` the last id shown, descending
-ones (``order=desc``, the newest first) ``before`` it.
+``after`` and ``before`` bound the ids (above one, below the other) whatever
+the order; the next page of an ascending list (the default) moves ``after`` up
+to the last id shown, that of a descending one (``order=desc``, the newest
+first) moves ``before`` down to it. Any combination is valid: the OpenAPI
+document, which cannot tie one parameter to another, tells the whole rule.
 """
 
 import dataclasses
@@ -12,7 +15,7 @@ from thoughts_common import contract, inputs
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 ORDERS = ("asc", "desc")
-# The keyset position each order pages with; the other one is refused.
+# The keyset position the next page of each order moves.
 POSITION = {"asc": "after", "desc": "before"}
 
 
@@ -23,8 +26,8 @@ class InvalidPaging(ValueError):
 @dataclasses.dataclass(frozen=True)
 class Page:
     limit: int = DEFAULT_LIMIT
+    # Ids above ``after`` and below ``before`` (None: no bound above).
     after: int = 0
-    # Descending pages: ids below this one; None is the first page, from the largest id.
     before: int | None = None
     order: str = "asc"
 
@@ -34,7 +37,7 @@ class Page:
 
     @property
     def position(self):
-        """The name of the query argument that carries this page's keyset position."""
+        """The name of the query argument the next page moves."""
         return POSITION[self.order]
 
 
@@ -55,9 +58,6 @@ def parse(args):
     order = args.get("order", "asc")
     if order not in ORDERS:
         raise InvalidPaging('order must be "asc" or "desc"')
-    wrong = "before" if order == "asc" else "after"
-    if wrong in args:
-        raise InvalidPaging(f"{wrong} does not page order={order}: use {POSITION[order]}")
     after = _integer(args, "after", lambda raw: contract.position(raw, "after"))
     before = _integer(args, "before", lambda raw: contract.position(raw, "before"))
     return Page(limit=limit or DEFAULT_LIMIT, after=after or 0, before=before, order=order)

@@ -3,7 +3,7 @@
 import functools
 import logging
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import and_, bindparam, delete, insert, select
 
 from thoughts_backend import paging, textsearch
 from thoughts_backend.models import USERNAME_MAX_LENGTH, Thought, utcnow
@@ -53,19 +53,16 @@ _AFTER, _UPTO, _LIMIT, _PATTERN, _PHRASE, _USERNAME = (
 
 def _keyset(column, descending):
     """The condition and the ORDER BY of a page on ``column`` (the id, or the FTS5 index's rowid)."""
-    if descending:
-        # ``id <= upto`` rather than ``id < before``: the first page needs no bound above MAX_ID,
-        # which PostgreSQL's INTEGER could not hold.
-        return column <= _UPTO, column.desc()
-    return column > _AFTER, column.asc()
+    # ``<= upto`` rather than ``< before``: without ``before`` the bound is MAX_ID itself,
+    # where MAX_ID + 1 would not fit PostgreSQL's INTEGER.
+    condition = and_(column > _AFTER, column <= _UPTO)
+    return condition, column.desc() if descending else column.asc()
 
 
 def _page_parameters(page):
     """Queries ask for ``page.limit + 1`` rows: the extra one only tells that a next page exists (paging.split)."""
-    if page.descending:
-        upto = contract.MAX_ID if page.before is None else page.before - 1
-        return {"upto": upto, "limit": page.limit + 1}
-    return {"after": page.after, "limit": page.limit + 1}
+    upto = contract.MAX_ID if page.before is None else page.before - 1
+    return {"after": page.after, "upto": upto, "limit": page.limit + 1}
 
 
 @functools.cache
