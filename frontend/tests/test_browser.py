@@ -87,11 +87,12 @@ def test_log_in_share_search_log_out(page, frontend_server):
     assert "session=" not in page.evaluate("document.cookie")  # out of reach of scripts
     shot(page, "02-logged-in")
 
-    # 3. Share a thought and see it listed.
+    # 3. Share a thought and see it listed, the newest first.
     page.fill("#thought-text", text)
     page.click("#share-button")
     expect(page).to_have_url(f"{base}/thoughts/")
     expect(page.locator(".thought-text", has_text=text)).to_have_count(1)
+    expect(page.locator(".thought-text").first).to_have_text(text)
     shot(page, "03-shared")
 
     # 4. Search for it from the navbar.
@@ -138,3 +139,28 @@ def test_too_many_attempts_in_the_browser(page, frontend_server, api):
     expect(page.locator("#inputUsername")).to_have_value(username)
     expect(page.locator("#nav-username")).to_have_count(0)
     shot(page, "07-too-many-attempts")
+
+
+def test_older_and_newest_pages_in_the_browser(page, frontend_server, api):
+    """The list shows the newest thoughts first; Older goes back in time, Newest returns to the start."""
+    from playwright.sync_api import expect
+
+    username, password = api.new_user()
+    page_size = 20  # the frontend's FRONTEND_PAGE_SIZE default
+    texts = [f"thought number {i:02d}" for i in range(page_size + 3)]
+    api.share(api.token(username, password), *texts)
+    page.goto(f"{frontend_server.base}/login/")
+    page.fill("#inputUsername", username)
+    page.fill("#inputPassword", password)
+    page.click("#login-button")
+
+    shown = page.locator(".thought-text")
+    expect(shown).to_have_count(page_size)
+    expect(shown.first).to_have_text(texts[-1])
+    expect(page.locator("#newest-page")).to_have_count(0)
+    page.click("#older-page")
+    expect(shown).to_have_text(texts[2::-1])
+    expect(page.locator("#older-page")).to_have_count(0)
+    shot(page, "08-older-page")
+    page.click("#newest-page")
+    expect(shown.first).to_have_text(texts[-1])

@@ -9,13 +9,13 @@ import pytest
 from django.test import Client
 from frontend_testing import csrf_token
 
-from thoughts_common import tokens
+from thoughts_common import contract, tokens
 
 pytestmark = pytest.mark.usefixtures("live")
 
 BRUCE_DEMO = "A few seconds more and we'll know wether we have succeeded or not!"
 STEPHEN_DEMO = "Naturally! All who come to me are! Speak..."
-NEXT_LINK = re.compile(r'id="next-page" href="([^"]+)"')
+OLDER_LINK = re.compile(r'id="older-page" href="([^"]+)"')
 
 
 def shown(response, text):
@@ -86,14 +86,14 @@ def test_blank_fields_are_refused_without_asking_the_backend(client):
 
 
 def test_pages_that_need_a_login_send_to_it_and_back(client):
-    response = client.get("/thoughts/?after=3")
+    response = client.get("/thoughts/?before=3")
     assert response.status_code == 302
-    assert response["Location"] == "/login/?next=%2Fthoughts%2F%3Fafter%3D3"
+    assert response["Location"] == "/login/?next=%2Fthoughts%2F%3Fbefore%3D3"
 
     form = client.get(response["Location"])
-    assert 'name="next" value="/thoughts/?after=3"' in form.content.decode()
-    logged_in = client.post("/login/", {"username": "bruce", "password": "bruce", "next": "/thoughts/?after=3"})
-    assert logged_in["Location"] == "/thoughts/?after=3"
+    assert 'name="next" value="/thoughts/?before=3"' in form.content.decode()
+    logged_in = client.post("/login/", {"username": "bruce", "password": "bruce", "next": "/thoughts/?before=3"})
+    assert logged_in["Location"] == "/thoughts/?before=3"
 
 
 def test_next_never_leaves_the_site(client):
@@ -241,7 +241,7 @@ def test_sharing_needs_a_login_and_a_post(client):
     assert client.get("/thoughts/new").status_code == 405
 
 
-def test_list_pages_through_the_link_headers(client, fresh_user, api, settings):
+def test_list_shows_the_newest_first_and_pages_to_older_ones(client, fresh_user, api, settings):
     settings.PAGE_SIZE = 2
     texts = [f"page test {i} {uuid.uuid4().hex}" for i in range(5)]
     api.share(fresh_user[2], *texts)
@@ -252,13 +252,15 @@ def test_list_pages_through_the_link_headers(client, fresh_user, api, settings):
         assert response.status_code == 200
         seen += texts_on(response)
         pages += 1
-        match = NEXT_LINK.search(response.content.decode())
+        match = OLDER_LINK.search(response.content.decode())
         url = html.unescape(match.group(1)) if match else None
         if pages > 1:
-            assert 'id="first-page" href="/thoughts/"' in response.content.decode()
+            assert 'id="newest-page" href="/thoughts/"' in response.content.decode()
+        else:
+            assert 'id="newest-page"' not in response.content.decode()
 
     assert pages == 3
-    assert seen == texts
+    assert seen == texts[::-1]
 
 
 # Search
@@ -314,14 +316,14 @@ def test_search_without_results(client):
     assert "No results for your search" in response.content.decode()
 
 
-def test_a_search_longer_than_any_thought_is_a_400_page(client, settings):
-    response = client.get("/search", {"search": "z" * (settings.THOUGHT_MAX_LENGTH + 1)})
+def test_a_search_longer_than_any_thought_is_a_400_page(client):
+    response = client.get("/search", {"search": "z" * (contract.THOUGHT_MAX_LENGTH + 1)})
     assert response.status_code == 400
-    assert f"no thought is longer than {settings.THOUGHT_MAX_LENGTH} characters" in response.content.decode()
-    assert client.get("/search", {"search": "z" * settings.THOUGHT_MAX_LENGTH}).status_code == 200
+    assert f"no thought is longer than {contract.THOUGHT_MAX_LENGTH} characters" in response.content.decode()
+    assert client.get("/search", {"search": "z" * contract.THOUGHT_MAX_LENGTH}).status_code == 200
 
 
-def test_search_pages_through_the_link_headers(client, api, settings):
+def test_search_shows_the_newest_first_and_pages_to_older_ones(client, api, settings):
     settings.PAGE_SIZE = 2
     marker = uuid.uuid4().hex
     texts = [f"{marker} % number {i}" for i in range(5)]
@@ -332,30 +334,34 @@ def test_search_pages_through_the_link_headers(client, api, settings):
         response = client.get(url)
         page = response.content.decode()
         seen += texts_on(response)
-        match = NEXT_LINK.search(page)
+        newest = f'id="newest-page" href="/search?search={marker}+%25"'
+        assert (newest in page) == ("before=" in url)
+        match = OLDER_LINK.search(page)
         url = html.unescape(match.group(1)) if match else None
         if url:
-            assert url.startswith(f"/search?search={marker}+%25&after=")
+            assert url.startswith(f"/search?search={marker}+%25&before=")
 
-    assert seen == texts
+    assert seen == texts[::-1]
 
 
-@pytest.mark.parametrize("after", ["x", "-1", "²", "%D9%A1", "", str(2**31), str(2**64)])
+@pytest.mark.parametrize("before", ["x", "-1", "0", "²", "%D9%A1", "", str(2**31), str(2**63 - 1), "9" * 5000])
 @pytest.mark.parametrize("page", ["/search?search=a&", "/thoughts/?"])
-def test_a_bad_paging_position_is_a_400_page_not_a_backend_error(client, login, after, page):
-    """The backend's range (ASCII digits, 0 to 2**31-1) is checked before asking it."""
+def test_a_bad_paging_position_is_a_400_page_not_a_backend_error(client, login, before, page):
+    """The API's range (ASCII digits, 1 to the contract's largest id) is checked before asking it."""
     login("bruce", "bruce")
-    response = client.get(f"{page}after={after}")
+    response = client.get(f"{page}before={before}")
     assert response.status_code == 400
-    assert "after must be an integer from 0 to 2147483647" in response.content.decode()
+    assert "before must be the id of a thought, from 1 to 2147483647" in response.content.decode()
 
 
-def test_the_largest_paging_position_is_fine(client):
-    assert client.get(f"/search?search=a&after={2**31 - 1}").status_code == 200
+@pytest.mark.parametrize("page", ["/search?search=a&", "/thoughts/?"])
+def test_the_largest_paging_position_is_fine(client, login, page):
+    login("bruce", "bruce")
+    assert client.get(f"{page}before={contract.MAX_ID}").status_code == 200
 
 
 @pytest.mark.parametrize(
-    "path", ["/search?search=a%00b", "/search?search=a&after=1%00", "/thoughts/?x%00=1", "/login/?next=%00"]
+    "path", ["/search?search=a%00b", "/search?search=a&before=1%00", "/thoughts/?x%00=1", "/login/?next=%00"]
 )
 def test_nul_in_a_query_is_a_400_page(client, login, path):
     login("bruce", "bruce")

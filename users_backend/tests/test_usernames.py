@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from thoughts_common import contract
 from users_backend import users
 from users_backend.models import User
 
@@ -23,7 +24,7 @@ def test_unstorable_usernames_are_invalid_also_outside_the_api(session, username
 
 
 def test_the_documented_pattern_is_the_rule():
-    pattern = re.compile(users.USERNAME_PATTERN)
+    pattern = re.compile(contract.USERNAME_PATTERN)
     for good in ("bruce", "Bruce Wayne", "日本", "a"):
         assert pattern.fullmatch(good)
         users.validate(good, "pw")

@@ -5,15 +5,12 @@ is no UTF-8: both would fail deep in the database driver as a 500, so they
 are refused at the edge with a message. Integers in URLs and query strings
 are ASCII digits only: ``int()`` and Werkzeug's ``<int:>`` also take other
 scripts' digits (the Arabic-Indic one is 1), which the documents do not promise.
+The limits these checks are used with are in ``thoughts_common.contract``.
 """
 
 import re
 
-# No NUL anywhere: the JSON Schema ``pattern`` the documents give to text fields.
-NO_NUL_PATTERN = "^[^\\x00]*$"
 ASCII_DIGITS = re.compile(r"[0-9]+")
-# Ids are 32-bit integers on PostgreSQL: the largest one a URL may name.
-MAX_ID = 2**31 - 1
 
 
 class InvalidInput(ValueError):

@@ -103,7 +103,6 @@ USER_BACKEND_URL = settings.get("USER_BACKEND_URL").rstrip("/")
 BACKEND_TIMEOUT = settings.get("BACKEND_TIMEOUT_SECONDS")
 # Thoughts per page; longer lists are paged through the backends' Link headers.
 PAGE_SIZE = settings.get("FRONTEND_PAGE_SIZE")
-THOUGHT_MAX_LENGTH = 250
 
 # RS256 public key that verifies the token in the cookie (JWT_PUBLIC_KEY or _FILE).
 JWT_PUBLIC_KEY = tokens.load_key("JWT_PUBLIC_KEY")

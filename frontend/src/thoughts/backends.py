@@ -146,15 +146,24 @@ def json_list(service, response):
     return body
 
 
-def next_after(response):
-    """The ``after`` of the ``Link: <...>; rel="next"`` header, or None on the last page."""
+def next_before(response):
+    """The ``before`` of the ``Link: <...>; rel="next"`` header of a newest-first list, or None on the last page."""
     link = response.links.get("next")
     if not link:
         return None
-    values = parse_qs(urlsplit(link.get("url", "")).query).get("after")
+    values = parse_qs(urlsplit(link.get("url", "")).query).get("before")
     if values and values[0].isascii() and values[0].isdigit():
         return values[0]
     return None
+
+
+def newest_first(service, path, params, before, token=None):
+    """One page of a list endpoint, the newest first, and where the next (older) page starts."""
+    params = {**params, "order": "desc"}
+    if before:
+        params["before"] = before
+    response = call(service, "GET", path, token=token, params=params)
+    return json_list(service, response), next_before(response)
 
 
 # The calls the pages make.
@@ -191,12 +200,8 @@ def sign_up(username, password):
     )
 
 
-def my_thoughts(token, limit, after=None):
-    params = {"limit": limit}
-    if after:
-        params["after"] = after
-    response = call(THOUGHTS, "GET", "/api/me/thoughts/", token=token, params=params)
-    return json_list(THOUGHTS, response), next_after(response)
+def my_thoughts(token, limit, before=None):
+    return newest_first(THOUGHTS, "/api/me/thoughts/", {"limit": limit}, before, token=token)
 
 
 def new_thought(token, text):
@@ -204,9 +209,5 @@ def new_thought(token, text):
     return call(THOUGHTS, "POST", "/api/me/thoughts/", token=token, data={"text": text}, expected=(201, 400))
 
 
-def search(text, limit, after=None):
-    params = {"search": text, "limit": limit}
-    if after:
-        params["after"] = after
-    response = call(THOUGHTS, "GET", "/api/thoughts/", params=params)
-    return json_list(THOUGHTS, response), next_after(response)
+def search(text, limit, before=None):
+    return newest_first(THOUGHTS, "/api/thoughts/", {"search": text, "limit": limit}, before)

@@ -13,34 +13,34 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from thoughts import backends, session
-from thoughts_common import inputs
+from thoughts_common import contract, inputs
 
 logger = logging.getLogger(__name__)
 
 WRONG_LOGIN = "Invalid login/password, please try again."
 
 
-def _after(request):
-    """The keyset position of the page asked for (``?after=<id>``), if any.
+def _before(request):
+    """The keyset position of the page asked for (``?before=<id>``: older than that id), if any.
 
-    Checked against the backend's rule (ASCII digits, 0 to the largest id) so
-    that a bad one is our 400 page, not the backend's 400 shown as a 502.
+    Checked with the API's own rule (contract.position) so that a bad one is
+    our 400 page with the API's message, not the backend's 400 shown as a 502.
     """
-    value = request.GET.get("after")
+    value = request.GET.get("before")
     if value is None:
         return None
     try:
-        return str(inputs.integer(value, "after", 0, inputs.MAX_ID))
+        return contract.position(value, "before")
     except inputs.InvalidInput as exc:
-        raise BadRequest(f"{exc}: it is the position of a page, given by its next link") from None
+        raise BadRequest(f"{exc}: it is the position of a page, given by its Older link") from None
 
 
-def _pager(request, page, next_after, **query):
-    """Links to the first and the next page, the position taken from the backend's Link header."""
+def _pager(request, page, next_before, **query):
+    """Links to the newest page and to older ones, the position taken from the backend's Link header."""
     path = reverse(page)
-    first_url = f"{path}?{urlencode(query)}" if query else path
-    next_url = f"{path}?{urlencode({**query, 'after': next_after})}" if next_after else None
-    return {"first_url": first_url if _after(request) else None, "next_url": next_url}
+    newest_url = f"{path}?{urlencode(query)}" if query else path
+    older_url = f"{path}?{urlencode({**query, 'before': next_before})}" if next_before else None
+    return {"newest_url": newest_url if _before(request) else None, "older_url": older_url}
 
 
 def _displayable(thoughts):
@@ -59,10 +59,10 @@ def _displayable(thoughts):
 
 
 def _list_page(request, user, status=200, error=None, text=""):
-    thoughts, next_after = backends.my_thoughts(user.token, settings.PAGE_SIZE, _after(request))
+    thoughts, next_before = backends.my_thoughts(user.token, settings.PAGE_SIZE, _before(request))
     context = {
         "thoughts": _displayable(thoughts),
-        **_pager(request, "list-thoughts", next_after),
+        **_pager(request, "list-thoughts", next_before),
         "error": error,
         "text": text,
     }
@@ -84,10 +84,13 @@ def new_thought(request):
         return _list_page(request, user, 400, "Your thought is empty: write something to share.")
     # Browsers send line breaks as CRLF; count them as one character like the text box does.
     text = text.replace("\r\n", "\n")
-    limit = settings.THOUGHT_MAX_LENGTH
+    limit = contract.THOUGHT_MAX_LENGTH
     if len(text) > limit:
         message = f"A thought has at most {limit} characters; yours has {len(text)}."
         return _list_page(request, user, 400, message, text)
+    problem = contract.thought_problem(text)
+    if problem:
+        return _list_page(request, user, 400, problem, text)
 
     response = backends.new_thought(user.token, text)
     if response.status_code == 400:
@@ -99,14 +102,14 @@ def new_thought(request):
 @require_GET
 def search(request):
     text = request.GET.get("search", "")
-    if len(text) > settings.THOUGHT_MAX_LENGTH:
+    if len(text) > contract.THOUGHT_MAX_LENGTH:
         # It could match nothing, and its backend URL could pass the backends' URI limit.
-        raise BadRequest(f"no thought is longer than {settings.THOUGHT_MAX_LENGTH} characters: search for less")
-    thoughts, next_after = backends.search(text, settings.PAGE_SIZE, _after(request))
+        raise BadRequest(f"no thought is longer than {contract.THOUGHT_MAX_LENGTH} characters: search for less")
+    thoughts, next_before = backends.search(text, settings.PAGE_SIZE, _before(request))
     context = {
         "search": text,
         "thoughts": _displayable(thoughts),
-        **_pager(request, "search", next_after, search=text),
+        **_pager(request, "search", next_before, search=text),
     }
     return render(request, "thoughts/search.html", context)
 
@@ -185,6 +188,11 @@ def signup(request):
         return render(request, "thoughts/signup.html", context, status=400)
     if password != request.POST.get("password2", password):
         context["warning"] = "The two passwords differ."
+        return render(request, "thoughts/signup.html", context, status=400)
+    problem = contract.username_problem(username) or contract.password_problem(password)
+    if problem:
+        # The users backend's own rule and message, without the round trip.
+        context["warning"] = problem
         return render(request, "thoughts/signup.html", context, status=400)
 
     answer = backends.sign_up(username, password)

@@ -5,8 +5,7 @@ from flask_restx import Namespace, Resource, abort, fields
 
 from thoughts_backend import paging, thoughts
 from thoughts_backend.metrics import THOUGHTS_CREATED
-from thoughts_backend.models import MAX_ID, TEXT_MAX_LENGTH
-from thoughts_common import body, inputs
+from thoughts_common import body, contract, documents, inputs
 from thoughts_common.auth import token_required
 
 api_namespace = Namespace("api", description="Public operations")
@@ -21,16 +20,7 @@ thought_model = api_namespace.model(
     },
 )
 new_thought_model = api_namespace.model(
-    "NewThought",
-    {
-        "text": fields.String(
-            required=True,
-            min_length=1,
-            max_length=TEXT_MAX_LENGTH,
-            pattern=thoughts.TEXT_PATTERN,
-            description="Not blank; no NUL characters",
-        )
-    },
+    "NewThought", {"text": documents.thought_text(description="Not blank; no NUL characters")}
 )
 error_model = api_namespace.model("Error", {"message": fields.String()})
 
@@ -42,29 +32,29 @@ PAGING_PARAMS = {
         "maximum": paging.MAX_LIMIT,
         "description": f"Thoughts per page (default {paging.DEFAULT_LIMIT}); ASCII digits, not empty",
     },
-    "after": {
+    "order": {
         "in": "query",
-        "type": "integer",
-        "minimum": 0,
-        "maximum": MAX_ID,
-        "description": 'Only thoughts with a larger id; the Link rel="next" header carries it. ASCII digits, not empty',
+        "type": "string",
+        "enum": list(paging.ORDERS),
+        "default": "asc",
+        "description": "asc: the oldest (smallest id) first, next pages move after; "
+        "desc: the newest first, they move before",
     },
+    "after": documents.position_parameter(
+        "after", 'Only thoughts with a larger id; with order=asc the Link rel="next" header carries it'
+    ),
+    "before": documents.position_parameter(
+        "before", 'Only thoughts with a smaller id; with order=desc the Link rel="next" header carries it'
+    ),
 }
+PAGING_REFUSED = "limit, order, after or before"
 # Routes take the id as text so that a bad one is a 400 with a message rather than a bare 404.
-THOUGHT_ID_PARAM = {
-    "thought_id": {
-        "in": "path",
-        "type": "integer",
-        "minimum": 1,
-        "maximum": MAX_ID,
-        "description": "ASCII digits",
-    }
-}
+THOUGHT_ID_PARAM = {"thought_id": documents.id_parameter("path", "The thought's id")}
 
 
 def parse_thought_id(raw):
     try:
-        return inputs.integer(raw, "thought id", 1, MAX_ID)
+        return inputs.integer(raw, "thought id", 1, contract.MAX_ID)
     except inputs.InvalidInput as exc:
         abort(400, str(exc))
 
@@ -80,25 +70,25 @@ def read_page():
         abort(400, str(exc))
 
 
-def listing(page_of_thoughts):
+def listing(page, page_of_thoughts):
     """The JSON array of one page, with a Link header when there is a next one."""
-    rows, next_after = page_of_thoughts
+    rows, next_key = page_of_thoughts
     headers = {}
-    if next_after is not None:
-        headers["Link"] = paging.next_link(request.script_root + request.path, request.args, next_after)
+    if next_key is not None:
+        headers["Link"] = paging.next_link(request.script_root + request.path, request.args, page, next_key)
     return [thoughts.as_dict(thought) for thought in rows], 200, headers
 
 
 @api_namespace.route("/me/thoughts/")
 class MyThoughts(Resource):
     @api_namespace.doc("list_my_thoughts", security="bearer", params=PAGING_PARAMS)
-    @api_namespace.response(200, "Your thoughts, ordered by id", [thought_model])
-    @api_namespace.response(400, "Invalid limit or after", error_model)
+    @api_namespace.response(200, "Your thoughts, ordered by id (order=desc: the newest first)", [thought_model])
+    @api_namespace.response(400, f"Invalid {PAGING_REFUSED}", error_model)
     @api_namespace.response(401, "Missing or invalid token", error_model)
     @token_required()
     def get(self):
         page = read_page()
-        return listing(thoughts.for_user(database().session(), g.claims["username"], page))
+        return listing(page, thoughts.for_user(database().session(), g.claims["username"], page))
 
     @api_namespace.doc("create_thought", security="bearer", description="Form or JSON body with text.")
     @api_namespace.expect(new_thought_model)
@@ -124,18 +114,18 @@ class Thoughts(Resource):
             "search": {
                 "in": "query",
                 "type": "string",
-                "pattern": inputs.NO_NUL_PATTERN,
+                "pattern": contract.NO_NUL_PATTERN,
                 "description": "Case-insensitive substring of the text; % _ and \\ are literal; no NUL",
             },
             **PAGING_PARAMS,
         },
     )
-    @api_namespace.response(200, "Matching thoughts, ordered by id", [thought_model])
-    @api_namespace.response(400, "Invalid search, limit or after", error_model)
+    @api_namespace.response(200, "Matching thoughts, ordered by id (order=desc: the newest first)", [thought_model])
+    @api_namespace.response(400, f"Invalid search, {PAGING_REFUSED}", error_model)
     def get(self):
         page = read_page()
         try:
-            return listing(thoughts.search(database().session(), request.args.get("search", ""), page))
+            return listing(page, thoughts.search(database().session(), request.args.get("search", ""), page))
         except thoughts.InvalidSearch as exc:
             abort(400, str(exc))
 

@@ -5,12 +5,8 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from thoughts_common import inputs
-
-USERNAME_MAX_LENGTH = 50
-TEXT_MAX_LENGTH = 250
-# Ids are 32-bit integers on PostgreSQL; a larger one in a query would be an error, not "no such thought".
-MAX_ID = inputs.MAX_ID
+from thoughts_common.contract import THOUGHT_MAX_LENGTH as TEXT_MAX_LENGTH
+from thoughts_common.contract import USERNAME_MAX_LENGTH
 
 
 def utcnow():

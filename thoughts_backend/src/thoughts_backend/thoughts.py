@@ -2,19 +2,14 @@
 
 import functools
 import logging
-import re
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import and_, bindparam, delete, insert, select
 
 from thoughts_backend import paging, textsearch
-from thoughts_backend.models import MAX_ID, TEXT_MAX_LENGTH, USERNAME_MAX_LENGTH, Thought, utcnow
-from thoughts_common import inputs
+from thoughts_backend.models import USERNAME_MAX_LENGTH, Thought, utcnow
+from thoughts_common import contract, inputs
 
 logger = logging.getLogger(__name__)
-
-# What the documents say of a thought's text, and what validate_text checks: not blank, no NUL.
-TEXT_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
-_NOT_BLANK = re.compile(r"\S")
 
 
 # Reads and writes go through SQLAlchemy Core rows, not ORM objects: loading an
@@ -31,24 +26,11 @@ class InvalidSearch(ValueError):
     pass
 
 
-def _check_storable(value, name):
-    """Text every engine can store (thoughts_common.inputs)."""
-    try:
-        inputs.check_text(value, name)
-    except inputs.InvalidInput as exc:
-        raise InvalidThought(str(exc)) from None
-
-
 def validate_text(text):
-    if text is None:
-        raise InvalidThought("text is required")
-    if not isinstance(text, str):
-        raise InvalidThought("text must be a string")
-    if not _NOT_BLANK.search(text):
-        raise InvalidThought("text must not be blank")
-    if len(text) > TEXT_MAX_LENGTH:
-        raise InvalidThought(f"text is longer than {TEXT_MAX_LENGTH} characters")
-    _check_storable(text, "text")
+    """The contract's rule for a thought's text; InvalidThought with its message."""
+    problem = contract.thought_problem(text)
+    if problem:
+        raise InvalidThought(problem)
 
 
 def create_thought(session, username, text, timestamp=None):
@@ -62,51 +44,68 @@ def create_thought(session, username, text, timestamp=None):
     return thought
 
 
-# Statements are built once, with the page (and the term or the user) as bound
-# parameters: building and keying a new statement cost ~150 us a search.
-_AFTER, _LIMIT, _PATTERN, _PHRASE, _USERNAME = (
-    bindparam(name) for name in ("after", "limit", "pattern", "phrase", "username")
+# Statements are built once per shape and order, with the page (and the term or
+# the user) as bound parameters: building and keying a new statement cost ~150 us a search.
+_AFTER, _UPTO, _LIMIT, _PATTERN, _PHRASE, _USERNAME = (
+    bindparam(name) for name in ("after", "upto", "limit", "pattern", "phrase", "username")
 )
-_FOR_USER = (
-    select(THOUGHTS)
-    .where(THOUGHTS.c.username == _USERNAME, THOUGHTS.c.id > _AFTER)
-    .order_by(THOUGHTS.c.id)
-    .limit(_LIMIT)
-)
+
+
+def _keyset(column, descending):
+    """The condition and the ORDER BY of a page on ``column`` (the id, or the FTS5 index's rowid)."""
+    # ``<= upto`` rather than ``< before``: without ``before`` the bound is MAX_ID itself,
+    # where MAX_ID + 1 would not fit PostgreSQL's INTEGER.
+    condition = and_(column > _AFTER, column <= _UPTO)
+    return condition, column.desc() if descending else column.asc()
 
 
 def _page_parameters(page):
     """Queries ask for ``page.limit + 1`` rows: the extra one only tells that a next page exists (paging.split)."""
-    return {"after": page.after, "limit": page.limit + 1}
-
-
-def for_user(session, username, page):
-    """One page of the user's thoughts, and the id the next page starts after (None at the end)."""
-    rows = session.execute(_FOR_USER, {**_page_parameters(page), "username": username}).all()
-    thoughts, next_after = paging.split(rows, page)
-    logger.info("Retrieved %d thoughts for user %s", len(thoughts), username)
-    return thoughts, next_after
+    upto = contract.MAX_ID if page.before is None else page.before - 1
+    return {"after": page.after, "upto": upto, "limit": page.limit + 1}
 
 
 @functools.cache
-def _search_shape(shape, dialect_name):
+def _for_user_statement(descending):
+    condition, order = _keyset(THOUGHTS.c.id, descending)
+    return select(THOUGHTS).where(THOUGHTS.c.username == _USERNAME, condition).order_by(order).limit(_LIMIT)
+
+
+def for_user_statement(username, page):
+    """The user's page query with its parameters bound, for the tests that EXPLAIN it."""
+    return _for_user_statement(page.descending).params(_page_parameters(page), username=username)
+
+
+def for_user(session, username, page):
+    """One page of the user's thoughts, and the id the next page continues from (None at the end)."""
+    statement = _for_user_statement(page.descending)
+    rows = session.execute(statement, {**_page_parameters(page), "username": username}).all()
+    thoughts, next_key = paging.split(rows, page)
+    logger.info("Retrieved %d thoughts for user %s", len(thoughts), username)
+    return thoughts, next_key
+
+
+@functools.cache
+def _search_shape(shape, dialect_name, descending):
     """``all``: every thought; ``scan``: a condition on each row; ``indexed``: SQLite's FTS5 index first."""
     statement = select(THOUGHTS)
+    condition, order = _keyset(THOUGHTS.c.id, descending)
     if shape == "all":
-        return statement.where(THOUGHTS.c.id > _AFTER).order_by(THOUGHTS.c.id).limit(_LIMIT)
+        return statement.where(condition).order_by(order).limit(_LIMIT)
     matches = textsearch.matches(THOUGHTS.c.text, _PATTERN, dialect_name)
     if shape == "scan":
-        return statement.where(matches, THOUGHTS.c.id > _AFTER).order_by(THOUGHTS.c.id).limit(_LIMIT)
+        return statement.where(matches, condition).order_by(order).limit(_LIMIT)
     # Walk the FTS5 index's matches in id order and fetch each thought by id.
     # ``matches`` is checked again on those few rows: the index only narrows the
     # search, the contract stays the one condition. Ordering by the index's rowid
-    # lets FTS5 deliver the rows sorted and stop at the limit.
+    # (either way) lets FTS5 deliver the rows sorted and stop at the limit.
     index = textsearch.sqlite_index
+    condition, order = _keyset(index.c.rowid, descending)
     return (
         statement.select_from(index)
         .join(THOUGHTS, THOUGHTS.c.id == index.c.rowid)
-        .where(index.c.text.op("MATCH")(_PHRASE), index.c.rowid > _AFTER, matches)
-        .order_by(index.c.rowid)
+        .where(index.c.text.op("MATCH")(_PHRASE), condition, matches)
+        .order_by(order)
         .limit(_LIMIT)
     )
 
@@ -115,13 +114,13 @@ def _search_query(term, page, dialect_name):
     """(statement, parameters) of one search page."""
     parameters = _page_parameters(page)
     if not term:
-        return _search_shape("all", dialect_name), parameters
+        return _search_shape("all", dialect_name, page.descending), parameters
     parameters["pattern"] = textsearch.pattern_for(term, dialect_name)
     logger.info("Searching with params %s", textsearch.contains_pattern(term))
     if dialect_name == "sqlite" and textsearch.sqlite_index_serves(term):
         parameters["phrase"] = textsearch.sqlite_phrase(term)
-        return _search_shape("indexed", dialect_name), parameters
-    return _search_shape("scan", dialect_name), parameters
+        return _search_shape("indexed", dialect_name, page.descending), parameters
+    return _search_shape("scan", dialect_name, page.descending), parameters
 
 
 def search_statement(term, page, dialect_name):
@@ -131,28 +130,28 @@ def search_statement(term, page, dialect_name):
 
 
 def search(session, term, page):
-    """One page of the thoughts whose text contains ``term`` in any case (all when empty), and the next id."""
+    """One page of the thoughts whose text contains ``term`` in any case (all when empty), and the next key."""
     if term:
         try:
-            _check_storable(term, "search")
-        except InvalidThought as exc:
+            inputs.check_text(term, "search")
+        except inputs.InvalidInput as exc:
             raise InvalidSearch(str(exc)) from None
     dialect_name = session.get_bind().dialect.name
     rows = session.execute(*_search_query(term, page, dialect_name)).all()
-    thoughts, next_after = paging.split(rows, page)
+    thoughts, next_key = paging.split(rows, page)
     logger.info("Retrieved %d thoughts", len(thoughts))
-    return thoughts, next_after
+    return thoughts, next_key
 
 
 def find(session, thought_id):
-    if not 0 < thought_id <= MAX_ID:
+    if not 0 < thought_id <= contract.MAX_ID:
         return None
     return session.execute(_BY_ID, {"thought_id": thought_id}).first()
 
 
 def delete_thought(session, thought_id):
     """True when a thought was deleted, False when there was none with that id."""
-    if not 0 < thought_id <= MAX_ID:
+    if not 0 < thought_id <= contract.MAX_ID:
         return False
     deleted = session.execute(delete(THOUGHTS).where(THOUGHTS.c.id == thought_id)).rowcount
     session.commit()

@@ -7,14 +7,7 @@ from flask_restx import Namespace, Resource
 
 from thoughts_common.auth import token_required
 from users_backend import throttle
-from users_backend.api_namespace import (
-    create,
-    credentials_model,
-    database,
-    error_model,
-    read_credentials,
-    user_model,
-)
+from users_backend.api_namespace import create_from_body, creates_a_user, database, error_model
 from users_backend.client_address import normalise
 
 logger = logging.getLogger(__name__)
@@ -22,19 +15,31 @@ logger = logging.getLogger(__name__)
 admin_namespace = Namespace("admin", description="Admin operations (admin token required)")
 
 
+def admin_only(method):
+    """Requires an admin's token, and says so in the documents (401, 403)."""
+    method = token_required(admin=True)(method)
+    method = admin_namespace.response(403, "Not an admin", error_model)(method)
+    return admin_namespace.response(401, "Missing or invalid token", error_model)(method)
+
+
 @admin_namespace.route("/users/")
 class Users(Resource):
     @admin_namespace.doc("create_user", security="bearer")
-    @admin_namespace.expect(credentials_model)
-    @admin_namespace.response(201, "Created", user_model)
-    @admin_namespace.response(400, "Invalid field", error_model)
-    @admin_namespace.response(401, "Missing or invalid token", error_model)
-    @admin_namespace.response(403, "Not an admin", error_model)
-    @admin_namespace.response(409, "Username taken", error_model)
-    @token_required(admin=True)
+    @creates_a_user
+    @admin_only
     def post(self):
-        credentials = read_credentials()
-        return create(credentials["username"], credentials["password"])
+        return create_from_body()
+
+
+def clears_a_throttle(operation):
+    """The documents and the admin check of a DELETE that clears login throttling."""
+
+    def decorate(method):
+        method = admin_only(method)
+        method = admin_namespace.response(204, "Cleared (also when there was nothing to clear)")(method)
+        return admin_namespace.doc(operation, security="bearer")(method)
+
+    return decorate
 
 
 def _cleared(what, **keys):
@@ -46,11 +51,7 @@ def _cleared(what, **keys):
 @admin_namespace.route("/login-throttle/users/<string:username>")
 @admin_namespace.param("username", "The username whose failed logins are forgotten")
 class UsernameThrottle(Resource):
-    @admin_namespace.doc("clear_username_throttle", security="bearer")
-    @admin_namespace.response(204, "Cleared (also when there was nothing to clear)")
-    @admin_namespace.response(401, "Missing or invalid token", error_model)
-    @admin_namespace.response(403, "Not an admin", error_model)
-    @token_required(admin=True)
+    @clears_a_throttle("clear_username_throttle")
     def delete(self, username):
         return _cleared(f"user {username!r}", username=username)
 
@@ -58,11 +59,7 @@ class UsernameThrottle(Resource):
 @admin_namespace.route("/login-throttle/addresses/<string:address>")
 @admin_namespace.param("address", "The client address (IPv6: any address of its /64) whose failed logins are forgotten")
 class AddressThrottle(Resource):
-    @admin_namespace.doc("clear_address_throttle", security="bearer")
-    @admin_namespace.response(204, "Cleared (also when there was nothing to clear)")
-    @admin_namespace.response(401, "Missing or invalid token", error_model)
-    @admin_namespace.response(403, "Not an admin", error_model)
-    @token_required(admin=True)
+    @clears_a_throttle("clear_address_throttle")
     def delete(self, address):
         address = normalise(address)
         return _cleared(f"address {address}", address=address)

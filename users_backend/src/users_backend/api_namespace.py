@@ -6,10 +6,9 @@ from flask import current_app, request
 from flask_restx import Namespace, Resource, abort, fields
 from prometheus_client import Counter
 
-from thoughts_common import body, tokens
+from thoughts_common import body, documents, tokens
 from users_backend import throttle, users
 from users_backend.client_address import FORWARDED_HEADER, client_address
-from users_backend.models import USERNAME_MAX_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -21,22 +20,12 @@ THROTTLED = Counter("logins_throttled", "Login attempts refused with 429 before 
 credentials_model = api_namespace.model(
     "Credentials",
     {
-        "username": fields.String(
-            required=True,
-            min_length=1,
-            max_length=USERNAME_MAX_LENGTH,
-            pattern=users.USERNAME_PATTERN,
+        "username": documents.username(
             example="bruce",
             description="No control or invisible characters, no spaces at either end. "
             "Compared after NFKC normalisation and case folding: Bruce logs in bruce.",
         ),
-        "password": fields.String(
-            required=True,
-            min_length=1,
-            max_length=users.PASSWORD_MAX_LENGTH,
-            pattern=users.PASSWORD_PATTERN,
-            example="bruce",
-        ),
+        "password": documents.password(example="bruce"),
     },
 )
 token_model = api_namespace.model("Token", {"Authorized": fields.String(example="Bearer eyJ...")})
@@ -134,27 +123,37 @@ class Login(Resource):
         return {"Authorized": issue_token(user)}
 
 
-@api_namespace.route("/users/")
-class SignUp(Resource):
-    @api_namespace.doc("signup", description="Public sign-up; only when FEATURE_SIGNUP is on.")
-    @api_namespace.expect(credentials_model)
-    @api_namespace.response(201, "Created", user_model)
-    @api_namespace.response(400, "Invalid field", error_model)
-    @api_namespace.response(404, "Sign-up is off", error_model)
-    @api_namespace.response(409, "Username taken", error_model)
-    def post(self):
-        if not current_app.config["FEATURE_SIGNUP"]:
-            abort(404, "Sign-up is not enabled")
-        credentials = read_credentials()
-        return create(credentials["username"], credentials["password"])
+def creates_a_user(method):
+    """The documents of a POST that creates a user from the credentials in its body (sign-up, admin)."""
+    for document in (
+        api_namespace.response(409, "Username taken", error_model),
+        api_namespace.response(400, "Invalid field", error_model),
+        api_namespace.response(201, "Created", user_model),
+        api_namespace.expect(credentials_model),
+    ):
+        method = document(method)
+    return method
 
 
-def create(username, password, is_admin=False):
+def create_from_body():
     """Shared by sign-up and the admin endpoint: 201, 400 or 409."""
+    credentials = read_credentials()
+    username = credentials["username"]
     try:
-        user = users.create_user(database().session(), username, password, is_admin=is_admin)
+        user = users.create_user(database().session(), username, credentials["password"])
     except users.InvalidUser as exc:
         abort(400, str(exc))
     except users.DuplicateUser:
         abort(409, f"Username {username} is already taken")
     return users.as_dict(user), 201
+
+
+@api_namespace.route("/users/")
+class SignUp(Resource):
+    @api_namespace.doc("signup", description="Public sign-up; only when FEATURE_SIGNUP is on.")
+    @creates_a_user
+    @api_namespace.response(404, "Sign-up is off", error_model)
+    def post(self):
+        if not current_app.config["FEATURE_SIGNUP"]:
+            abort(404, "Sign-up is not enabled")
+        return create_from_body()

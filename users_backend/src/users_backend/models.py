@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-USERNAME_MAX_LENGTH = 50
+from thoughts_common.contract import USERNAME_MAX_LENGTH
 
 
 def utcnow():
