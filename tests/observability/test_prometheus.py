@@ -73,7 +73,13 @@ def test_promtool_test_rules(promtool, obs):
 
 def test_every_alert_has_unit_tests_that_fire_and_that_do_not(obs):
     alerts = {rule["alert"] for rule in obs.rules() if "alert" in rule}
-    assert {"TargetDown", "AvailabilityBudgetFastBurn", "LatencyBudgetSlowBurn", "WorkersSaturated", "MemoryNearLimit"} <= alerts
+    assert {
+        "TargetDown",
+        "AvailabilityBudgetFastBurn",
+        "LatencyBudgetSlowBurn",
+        "WorkersSaturated",
+        "MemoryNearLimit",
+    } <= alerts
     firing, quiet = set(), set()
     for path in (obs.PROMETHEUS_DIR / "tests").glob("*.yml"):
         for case in obs.read_yaml(path)["tests"]:
