@@ -5,24 +5,16 @@ import re
 import time
 
 import requests
+from loopback_server import serve
 
 from thoughts_common.testing.network import free_port
-from thoughts_common.testing.processes import ServerProcess
 
 
 def start_frontail(binary, log_file):
     """frontail with the native run's command line, on a free port, showing ``log_file``."""
     port = free_port()
-    server = ServerProcess(
-        [
-            str(binary),
-            *("-h", "127.0.0.1", "-p", str(port), "-n", "1000", "--ui-highlight", "--disable-usage-stats"),
-            str(log_file),
-        ],
-        health_url=f"http://127.0.0.1:{port}/",
-    ).wait_healthy(timeout=20)
-    server.port, server.url = port, f"http://127.0.0.1:{port}"
-    return server
+    options = ("-h", "127.0.0.1", "-p", port, "-n", "1000", "--ui-highlight", "--disable-usage-stats")
+    return serve([binary, *options, log_file], port, "/", timeout=20)
 
 
 def frontail_lines(base_url, log_file, until, timeout=20):

@@ -11,21 +11,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+from loopback_server import serve
 from repository_paths import ALERTMANAGER_DIR, PROMETHEUS_DIR, RECEIVER
 from yaml_files import read_yaml, write_yaml
 
 from thoughts_common.testing.network import free_port
-from thoughts_common.testing.processes import ServerProcess
 
 
 def start_alert_receiver(folder):
     port = free_port()
-    output = Path(folder) / "alerts.jsonl"
-    server = ServerProcess(
-        [sys.executable, str(RECEIVER), "--bind", "127.0.0.1", "--port", str(port), "--output", str(output)],
-        health_url=f"http://127.0.0.1:{port}/healthz",
-    ).wait_healthy()
-    server.port, server.url, server.output = port, f"http://127.0.0.1:{port}", output
+    alerts_file = Path(folder) / "alerts.jsonl"
+    command = [sys.executable, RECEIVER, "--bind", "127.0.0.1", "--port", port, "--output", alerts_file]
+    server = serve(command, port, "/healthz")
+    server.alerts_file = alerts_file
     return server
 
 
@@ -57,18 +55,14 @@ def render_alertmanager_config(folder, webhook_url, group_wait=None):
 
 def start_alertmanager(binary, folder, config_file):
     port = free_port()
-    server = ServerProcess(
-        [
-            binary,
-            f"--config.file={config_file}",
-            f"--storage.path={Path(folder) / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        health_url=f"http://127.0.0.1:{port}/-/ready",
-    ).wait_healthy(timeout=30)
-    server.port, server.url = port, f"http://127.0.0.1:{port}"
-    return server
+    command = [
+        binary,
+        f"--config.file={config_file}",
+        f"--storage.path={Path(folder) / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+    return serve(command, port, "/-/ready")
 
 
 def prepare_prometheus_config(folder, targets, interval="1s", alert_for=None):
@@ -95,18 +89,14 @@ def prepare_prometheus_config(folder, targets, interval="1s", alert_for=None):
 
 def start_prometheus(binary, folder, config_file, port=None):
     port = port or free_port()
-    server = ServerProcess(
-        [
-            binary,
-            f"--config.file={config_file}",
-            f"--storage.tsdb.path={Path(folder) / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--web.enable-lifecycle",
-        ],
-        health_url=f"http://127.0.0.1:{port}/-/ready",
-    ).wait_healthy(timeout=30)
-    server.port, server.url = port, f"http://127.0.0.1:{port}"
-    return server
+    command = [
+        binary,
+        f"--config.file={config_file}",
+        f"--storage.tsdb.path={Path(folder) / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--web.enable-lifecycle",
+    ]
+    return serve(command, port, "/-/ready")
 
 
 @contextlib.contextmanager

@@ -117,7 +117,7 @@ def test_alert_receiver_appends_every_posted_alert(tmp_path):
         assert answer.json() == {"written": 2}
         requests.post(f"{receiver.url}/", json={**SAMPLE, "alerts": SAMPLE["alerts"][:1]}, timeout=5)
 
-        entries = read_alerts(receiver.output)
+        entries = read_alerts(receiver.alerts_file)
         fingerprints = [entry["fingerprint"] for entry in entries]
         assert fingerprints == ["0123456789abcdef", "fedcba9876543210", "0123456789abcdef"]
         first = entries[0]
@@ -131,7 +131,7 @@ def test_alert_receiver_appends_every_posted_alert(tmp_path):
         for bad in (b"not json", b"{}", b'{"alerts": "no"}', b"[1, 2]"):
             answer = requests.post(f"{receiver.url}/alerts", data=bad, timeout=5)
             assert answer.status_code == 400, bad
-        assert len(read_alerts(receiver.output)) == 3
+        assert len(read_alerts(receiver.alerts_file)) == 3
     finally:
         receiver.stop()
 
@@ -149,7 +149,7 @@ def test_target_down_alert_reaches_the_receiver_through_alertmanager(alerting_st
     def delivered():
         return [
             entry
-            for entry in read_alerts(alerting_stack["receiver"].output)
+            for entry in read_alerts(alerting_stack["receiver"].alerts_file)
             if entry["labels"].get("alertname") == "TargetDown"
             and entry["labels"].get("job") == "thoughts_backend"
             and entry["status"] == "firing"

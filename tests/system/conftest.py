@@ -97,7 +97,7 @@ def stack(
                 users_url=users.base,
                 prometheus_url=watchers["prometheus"].url,
                 log_text=rsyslog.text,
-                alerts=lambda: read_alerts(watchers["receiver"].output),
+                alerts=lambda: read_alerts(watchers["receiver"].alerts_file),
                 folder=folder,
                 rsyslog=rsyslog,
                 frontail=viewer,
