@@ -1,0 +1,36 @@
+"""A tiny service built by the library's own factory (``service.create_flask_app``), on a real database."""
+
+import pytest
+from sqlalchemy import text
+
+from thoughts_common import service
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tiny.sqlite3'}"
+    return request.getfixturevalue("postgres_server").create_database("common_test")
+
+
+@pytest.fixture
+def make_app(rsa_key_pair):
+    """``make(database_url, **config)``: a Flask app of ``create_flask_app`` with a ``/count`` route reading
+    the database; disposed of at the end."""
+    made = []
+
+    def make(database_url, **config):
+        app = service.create_flask_app(__name__, "tiny", database_url, {"JWT_PUBLIC_KEY": rsa_key_pair[1], **config})
+
+        @app.get("/count")
+        def count():
+            [value] = app.extensions["database"].session().execute(text("SELECT 1 + 1")).one()
+            return {"count": value}
+
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["database"].dispose()
