@@ -7,11 +7,16 @@ from thoughts_common import service
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
+def database_url(request):
     """A SQLite file, and a fresh PostgreSQL database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tiny.sqlite3'}"
+        return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_server").create_database("common_test")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'tiny.sqlite3'}"
 
 
 @pytest.fixture
@@ -34,3 +39,16 @@ def make_app(rsa_key_pair):
     yield make
     for app in made:
         app.extensions["database"].dispose()
+
+
+@pytest.fixture
+def api_client(make_app, sqlite_url):
+    """``make(namespace, path, database_url=SQLite)``: a test client of a service with ``namespace`` at ``path``
+    in its flask-restx Api (``service.create_api``)."""
+
+    def make(namespace, path, database_url=None):
+        app = make_app(database_url or sqlite_url)
+        service.create_api(app, "Tiny", "A tiny service", {namespace: path})
+        return app.test_client()
+
+    return make

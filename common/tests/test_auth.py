@@ -6,28 +6,28 @@ import pytest
 from flask import g
 from flask_restx import Namespace, Resource
 
-from thoughts_common import auth, service, tokens
+from thoughts_common import auth, tokens
+
+me = Namespace("me")
+
+
+@me.route("/")
+class Me(Resource):
+    @auth.token_required()
+    def get(self):
+        return {"username": g.claims["username"]}
+
+
+@me.route("/admin")
+class Admin(Resource):
+    @auth.token_required(admin=True)
+    def get(self):
+        return {"admin": g.claims["username"]}
 
 
 @pytest.fixture
-def client(make_app, tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'auth.sqlite3'}")
-    ns = Namespace("me")
-
-    @ns.route("/")
-    class Me(Resource):
-        @auth.token_required()
-        def get(self):
-            return {"username": g.claims["username"]}
-
-    @ns.route("/admin")
-    class Admin(Resource):
-        @auth.token_required(admin=True)
-        def get(self):
-            return {"admin": g.claims["username"]}
-
-    service.create_api(app, "Tiny", "A tiny service", {ns: "/api/me"})
-    return app.test_client()
+def client(api_client):
+    return api_client(me, "/api/me")
 
 
 @pytest.fixture

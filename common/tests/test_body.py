@@ -3,21 +3,20 @@
 import pytest
 from flask_restx import Namespace, Resource
 
-from thoughts_common import body, service
+from thoughts_common import body
+
+echo = Namespace("echo")
+
+
+@echo.route("/")
+class Echo(Resource):
+    def post(self):
+        return body.fields("username", "password")
 
 
 @pytest.fixture
-def client(make_app, tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'body.sqlite3'}")
-    ns = Namespace("echo")
-
-    @ns.route("/")
-    class Echo(Resource):
-        def post(self):
-            return body.fields("username", "password")
-
-    service.create_api(app, "Tiny", "A tiny service", {ns: "/api/echo"})
-    return app.test_client()
+def client(api_client):
+    return api_client(echo, "/api/echo")
 
 
 def test_a_form_and_a_json_object_give_the_same_fields(client):

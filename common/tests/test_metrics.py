@@ -54,10 +54,10 @@ sys.stdout.write(client.get("/metrics").get_data(as_text=True))
 """
 
 
-def test_metrics_count_requests_by_route_but_not_the_probes(rsa_key_pair, tmp_path):
+def test_metrics_count_requests_by_route_but_not_the_probes(rsa_key_pair, sqlite_url, tmp_path):
     unset = (metrics.MULTIPROC_ENV, metrics.ENABLED_ENV, "SYSLOG_HOST")
     scraped = subprocess.run(
-        [sys.executable, "-c", SERVICE, f"sqlite:///{tmp_path / 'metrics.sqlite3'}"],
+        [sys.executable, "-c", SERVICE, sqlite_url],
         input=rsa_key_pair[1],
         env={name: value for name, value in os.environ.items() if name not in unset},
         cwd=tmp_path,  # not common/, whose uwsgi/ folder would pass for uWSGI's module
@@ -75,8 +75,8 @@ def test_metrics_count_requests_by_route_but_not_the_probes(rsa_key_pair, tmp_pa
     assert counted == {"/count": 3}
 
 
-def test_switched_off_there_is_no_metrics_route(make_app, tmp_path, monkeypatch):
+def test_switched_off_there_is_no_metrics_route(make_app, sqlite_url, monkeypatch):
     monkeypatch.setenv(metrics.ENABLED_ENV, "false")
-    app = make_app(f"sqlite:///{tmp_path / 'metrics.sqlite3'}")
+    app = make_app(sqlite_url)
     assert app.extensions["metrics"] is None
     assert app.test_client().get("/metrics").status_code == 404

@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+from flask import current_app
 from flask_restx import Namespace, Resource
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -27,8 +28,8 @@ def logged_to(syslog_receiver, monkeypatch):
 
 
 @pytest.fixture
-def client(make_app, tmp_path, logged_to):
-    app = make_app(f"sqlite:///{tmp_path / 'service.sqlite3'}")
+def client(make_app, sqlite_url, logged_to):
+    app = make_app(sqlite_url)
 
     @app.get("/boom")
     def boom():
@@ -75,23 +76,23 @@ def test_a_query_with_nul_is_a_400_naming_the_parameter(client):
     assert (answer.status_code, answer.json) == (400, {"message": "search must not contain NUL characters"})
 
 
+things = Namespace("things")
+
+
+@things.route("/")
+class Things(Resource):
+    def get(self):
+        current_app.extensions["database"].session().execute(text("SELECT 1"))
+        return {"things": []}
+
+
 @pytest.fixture
-def refusing(make_app, postgres_server, logged_to):
+def refusing(api_client, postgres_server, logged_to):
     """(test client, proxy): a service with a plain route and a flask-restx resource on PostgreSQL behind a proxy."""
     url = postgres_server.create_database("common_service")
     target = make_url(url)
     proxy = TcpProxy(target.host, target.port)
-    app = make_app(proxy.proxied_url(url))
-    things = Namespace("things")
-
-    @things.route("/")
-    class Things(Resource):
-        def get(self):
-            app.extensions["database"].session().execute(text("SELECT 1"))
-            return {"things": []}
-
-    service.create_api(app, "Tiny", "A tiny service", {things: "/api/things"})
-    yield app.test_client(), proxy
+    yield api_client(things, "/api/things", proxy.proxied_url(url)), proxy
     proxy.close()
 
 
