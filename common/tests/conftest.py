@@ -2,8 +2,10 @@
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from thoughts_common import service
+from thoughts_common.testing.network import TcpProxy
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -20,13 +22,23 @@ def sqlite_url(tmp_path):
 
 
 @pytest.fixture
+def proxied_postgres(postgres_server):
+    """(database URL, proxy): a fresh PostgreSQL database reached through a TcpProxy (refuse, stall, restore)."""
+    url = postgres_server.create_database("common_proxied")
+    target = make_url(url)
+    proxy = TcpProxy(target.host, target.port)
+    yield proxy.proxied_url(url), proxy
+    proxy.close()
+
+
+@pytest.fixture
 def make_app(rsa_key_pair):
-    """``make(database_url, **config)``: a Flask app of ``create_flask_app`` with a ``/count`` route reading
-    the database; disposed of at the end."""
+    """``make(database_url)``: a Flask app of ``create_flask_app`` with a ``/count`` route reading the database;
+    disposed of at the end."""
     made = []
 
-    def make(database_url, **config):
-        app = service.create_flask_app(__name__, "tiny", database_url, {"JWT_PUBLIC_KEY": rsa_key_pair[1], **config})
+    def make(database_url):
+        app = service.create_flask_app(__name__, "tiny", database_url, {"JWT_PUBLIC_KEY": rsa_key_pair[1]})
 
         @app.get("/count")
         def count():

@@ -6,10 +6,8 @@ The database goes through a TcpProxy to the real PostgreSQL: refused, stalled an
 import time
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from thoughts_common import health
-from thoughts_common.testing.network import TcpProxy
 
 
 def test_both_answer_while_the_database_does(make_app, database_url):
@@ -20,13 +18,10 @@ def test_both_answer_while_the_database_does(make_app, database_url):
 
 
 @pytest.fixture
-def proxied(make_app, postgres_server):
+def proxied(make_app, proxied_postgres):
     """(test client, proxy): a service whose PostgreSQL is reached through a TcpProxy."""
-    url = postgres_server.create_database("common_health")
-    target = make_url(url)
-    proxy = TcpProxy(target.host, target.port)
-    yield make_app(proxy.proxied_url(url)).test_client(), proxy
-    proxy.close()
+    url, proxy = proxied_postgres
+    return make_app(url).test_client(), proxy
 
 
 def test_readyz_follows_a_refused_database_without_a_restart(proxied, caplog):

@@ -12,11 +12,9 @@ import pytest
 from flask import current_app
 from flask_restx import Namespace, Resource
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from werkzeug.exceptions import InternalServerError, NotFound
 
 from thoughts_common import service
-from thoughts_common.testing.network import TcpProxy
 
 
 @pytest.fixture
@@ -87,13 +85,10 @@ class Things(Resource):
 
 
 @pytest.fixture
-def refusing(api_client, postgres_server, logged_to):
+def refusing(api_client, proxied_postgres, logged_to):
     """(test client, proxy): a service with a plain route and a flask-restx resource on PostgreSQL behind a proxy."""
-    url = postgres_server.create_database("common_service")
-    target = make_url(url)
-    proxy = TcpProxy(target.host, target.port)
-    yield api_client(things, "/api/things", proxy.proxied_url(url)), proxy
-    proxy.close()
+    url, proxy = proxied_postgres
+    return api_client(things, "/api/things", url), proxy
 
 
 @pytest.mark.parametrize("path", ["/count", "/api/things/"])
