@@ -8,26 +8,20 @@ panel's query has data.
 """
 
 import math
-import re
 import time
 import types
 import uuid
 from datetime import datetime
 
+import dashboard_queries
 import pytest
 import requests
 from frontend_testing import csrf_token
+from rsyslog_server import LOG_LINE
 
 from thoughts_common.testing.network import wait_until
 
 DEMO_USERS = {"bruce": "bruce", "stephen": "stephen"}
-
-# A line of the rsyslog file from one of our services:
-# `<timestamp> <tag>: [<time>] LEVEL [<request id>] <module>: <message>` (the book's format).
-LOG_LINE = re.compile(
-    r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+[+-]\d\d:\d\d) (?P<tag>[\w.-]+): "
-    r"\[(?P<logtime>[^]]+)\] (?P<level>[A-Z]+) \[(?P<request_id>[^]]+)\] (?P<module>\S+): (?P<message>.*)$"
-)
 
 
 def new_request_id(purpose):
@@ -75,12 +69,9 @@ class System:
     keyword arguments become attributes (the caller's handles on the parts).
     """
 
-    def __init__(
-        self, *, frontend_url, thoughts_url, users_url, prometheus_url, dashboard_queries, log_text, alerts, **parts
-    ):
+    def __init__(self, *, frontend_url, thoughts_url, users_url, prometheus_url, log_text, alerts, **parts):
         self.frontend_url, self.thoughts_url, self.users_url = frontend_url, thoughts_url, users_url
         self.prometheus_url = prometheus_url
-        self.dashboard_queries = dashboard_queries
         self.log_text, self.alerts = log_text, alerts
         self.__dict__.update(parts)
 
@@ -89,9 +80,9 @@ class System:
 
     def query(self, expr):
         """(labels, value) pairs of an instant query on the system's Prometheus."""
-        status, body = self.dashboard_queries.instant_query(self.prometheus_url, expr)
+        status, body = dashboard_queries.instant_query(self.prometheus_url, expr)
         assert status == 200 and body.get("status") == "success", (expr, body)
-        return self.dashboard_queries.samples(body)
+        return dashboard_queries.samples(body)
 
     def token(self, username, password):
         answer = requests.post(
@@ -224,7 +215,7 @@ def dashboard_data(system, timeout=30):
 
     Returns one line per query (dashboard / panel / ref: value {labels}).
     """
-    queries = system.dashboard_queries.all_queries()
+    queries = dashboard_queries.all_queries()
     assert len(queries) >= 30
     results, problems = {}, {}  # by position in ``queries``
 
@@ -232,11 +223,11 @@ def dashboard_data(system, timeout=30):
         for number, query in enumerate(queries):
             if number in results:
                 continue
-            status, body = system.dashboard_queries.instant_query(system.prometheus_url, query.promql())
+            status, body = dashboard_queries.instant_query(system.prometheus_url, query.promql())
             if status != 200 or body.get("status") != "success":
                 problems[number] = f"rejected: {body.get('error')}"
                 continue
-            found = system.dashboard_queries.samples(body)
+            found = dashboard_queries.samples(body)
             numbers = [(labels, value) for labels, value in found if finite(value)]
             if numbers:
                 results[number] = numbers

@@ -443,7 +443,9 @@ def test_bootstrap_is_served_from_our_static_files(client):
     css = client.get("/static/bootstrap/bootstrap.min.css")
     assert css.status_code == 200
     assert b"Bootstrap" in b"".join(css.streaming_content)
-    assert client.get("/static/bootstrap/bootstrap.bundle.min.js").status_code == 200
+    script = client.get("/static/bootstrap/bootstrap.bundle.min.js")
+    script.close()  # a FileResponse holds its file open until closed
+    assert script.status_code == 200
 
 
 def test_unknown_page_is_a_404_page(client):

@@ -7,13 +7,11 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
+from repository_paths import ROOT
 
 from thoughts_common import tokens
 from thoughts_common.testing.network import free_port
-from thoughts_common.testing.postgres import in_ci
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "containers"
 COMPOSE_FILES = ("docker-compose.yaml", "docker-compose.offline.yaml")
 
@@ -28,12 +26,6 @@ PUBLISHED = {
 }
 
 phases = []  # (what, seconds, ok) in the order they ran
-
-
-def unavailable(message):
-    if in_ci():
-        pytest.fail(f"{message} (CI=true: not skipping)", pytrace=False)
-    pytest.skip(message)
 
 
 def run(args, timeout=600, check=True, **kwargs):

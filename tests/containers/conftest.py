@@ -13,7 +13,9 @@ import os
 import shutil
 
 import pytest
-from compose_project import ARTIFACTS, ROOT, Phase, phases, run, unavailable
+from compose_project import ARTIFACTS, Phase, phases, run
+from repository_paths import ROOT
+from required_binaries import unavailable
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -21,7 +21,12 @@ from datetime import UTC, datetime
 import pytest
 import requests
 from compose_project import ComposeProject, Phase, inspect, run, write_secrets
+from frontail_viewer import frontail_lines
+from metrics_contract import JOBS
+from monitoring_stack import prepare_prometheus_config
+from repository_paths import ALERTMANAGER_DIR, PROMETHEUS_DIR
 from running_system import System, dashboard_data, new_request_id, run_traffic
+from yaml_files import read_yaml, write_yaml
 
 from thoughts_common.testing.network import wait_until
 
@@ -34,17 +39,17 @@ SYSLOG_FILE = "/var/log/thoughts/syslog"
 ALERTS_FILE = "/alerts/alerts.jsonl"
 
 
-def fast_monitoring(obs, folder):
+def fast_monitoring(folder):
     """Test copies of the Prometheus and Alertmanager files, and the compose file that mounts them."""
     targets = {
-        path.stem: [address for group in obs.read_yaml(path) for address in group["targets"]]
-        for path in sorted((obs.PROMETHEUS_DIR / "targets.compose").glob("*.yml"))
+        path.stem: [address for group in read_yaml(path) for address in group["targets"]]
+        for path in sorted((PROMETHEUS_DIR / "targets.compose").glob("*.yml"))
     }
-    config = obs.prepare_prometheus_config(folder / "prometheus", targets, alert_for={"TargetDown": "2s"})
-    template = obs.read_yaml(obs.ALERTMANAGER_DIR / "alertmanager.yml")
+    config = prepare_prometheus_config(folder / "prometheus", targets, alert_for={"TargetDown": "2s"})
+    template = read_yaml(ALERTMANAGER_DIR / "alertmanager.yml")
     # An alert joining a group that already notified waits for group_interval, not group_wait.
     template["route"].update(group_wait="1s", group_interval="2s")
-    obs.write_yaml(folder / "alertmanager" / "alertmanager.yml", template)
+    write_yaml(folder / "alertmanager" / "alertmanager.yml", template)
     override = {
         "services": {
             "prometheus": {
@@ -59,17 +64,17 @@ def fast_monitoring(obs, folder):
             },
         }
     }
-    obs.write_yaml(folder / "compose.test.yaml", override)
+    write_yaml(folder / "compose.test.yaml", override)
     return folder / "compose.test.yaml"
 
 
 @pytest.fixture(scope="module")
-def project(images, obs, tmp_path_factory):
+def project(images, tmp_path_factory):
     folder = tmp_path_factory.mktemp("compose")
     project = ComposeProject(
         f"thoughts-test-{uuid.uuid4().hex[:6]}",
         secrets=write_secrets(folder / "secrets"),
-        extra_files=[fast_monitoring(obs, folder)],
+        extra_files=[fast_monitoring(folder)],
     )
     print(f"compose project {project.name}, ports {project.ports}")
     try:
@@ -82,7 +87,7 @@ def project(images, obs, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def system(project, dashboard_queries):
+def system(project):
     def alerts():
         found = project("exec", "-T", "alert-receiver", "cat", ALERTS_FILE, check=False)
         return [json.loads(line) for line in found.stdout.splitlines() if line.strip()]
@@ -92,7 +97,6 @@ def system(project, dashboard_queries):
         thoughts_url=project.url("thoughts-backend"),
         users_url=project.url("users-backend"),
         prometheus_url=project.url("prometheus"),
-        dashboard_queries=dashboard_queries,
         log_text=lambda: project.read("syslog", SYSLOG_FILE),
         alerts=alerts,
         project=project,
@@ -116,7 +120,7 @@ def test_up_waits_until_every_service_is_healthy(project):
         assert answer.status_code == 200, (service, answer.text)
 
 
-def test_a_user_logs_in_shares_and_finds_it_with_one_request_id_per_click(system, obs):
+def test_a_user_logs_in_shares_and_finds_it_with_one_request_id_per_click(system):
     with Phase("user journey through the frontend, request ids in the syslog file and frontail"):
         login_id, share_id, search_id = (new_request_id(what) for what in ("login", "share", "search"))
         text = f"Shared in a container {uuid.uuid4().hex[:8]}"
@@ -152,20 +156,20 @@ def test_a_user_logs_in_shares_and_finds_it_with_one_request_id_per_click(system
 
         # frontail in its container shows the same lines to a browser.
         last = search_lines[-1]
-        pushed = obs.frontail_lines(
+        pushed = frontail_lines(
             system.project.url("frontail"), SYSLOG_FILE, until=f"[{search_id}] {last['module']}: {last['message']}"
         )
         assert len([line for line in pushed if search_id in line]) == len(search_lines)
 
 
-def test_prometheus_scrapes_every_target_and_every_dashboard_query_has_data(system, obs):
+def test_prometheus_scrapes_every_target_and_every_dashboard_query_has_data(system):
     with Phase("every Prometheus target up"):
 
         def all_up():
             up = {labels["job"]: (labels["instance"], value) for labels, value in system.query("up")}
-            return up if set(up) == set(obs.JOBS) and all(value == 1 for _, value in up.values()) else None
+            return up if set(up) == set(JOBS) and all(value == 1 for _, value in up.values()) else None
 
-        up = wait_until(all_up, 60, interval=1, message=f"up == 1 for {sorted(obs.JOBS)}")
+        up = wait_until(all_up, 60, interval=1, message=f"up == 1 for {sorted(JOBS)}")
         assert up["thoughts_backend"][0] == "thoughts-backend:8000"
     with Phase("traffic, then data in every dashboard query"):
         run_traffic(system)

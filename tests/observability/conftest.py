@@ -1,13 +1,15 @@
 """Fixtures of the observability tests (each part on its own).
 
 The real parts (rsyslogd, frontail, Prometheus, Alertmanager, the alert
-receiver) and the ``obs`` helpers come from tests/conftest.py, shared with the
-system tests in tests/system.
+receiver) come from the helper modules of tests/ and the fixtures of
+tests/conftest.py, shared with the system tests in tests/system.
 """
 
 import logging
 
 import pytest
+from metrics_contract import SERVICE_JOBS
+from monitoring_stack import monitoring
 
 from thoughts_common import logconfig
 from thoughts_common.testing.network import free_port
@@ -34,13 +36,13 @@ def service_logger(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def alerting_stack(obs, prometheus_binary, alertmanager_binary, tmp_path_factory):
+def alerting_stack(prometheus_binary, alertmanager_binary, tmp_path_factory):
     """Prometheus (1 s intervals, the real rules, TargetDown after 2 s) -> Alertmanager (1 s group_wait)
     -> alert receiver. The three services' targets are free ports where nothing listens: they are down.
     """
     folder = tmp_path_factory.mktemp("alerting")
-    dead = {job: [f"127.0.0.1:{free_port()}"] for job in obs.SERVICE_JOBS}
-    with obs.monitoring(
+    dead = {job: [f"127.0.0.1:{free_port()}"] for job in SERVICE_JOBS}
+    with monitoring(
         prometheus_binary, alertmanager_binary, folder, dead, alert_for={"TargetDown": "2s"}, group_wait="1s"
     ) as stack:
         yield {**stack, "dead_targets": dead}

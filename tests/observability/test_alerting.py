@@ -5,6 +5,9 @@ import time
 
 import pytest
 import requests
+from monitoring_stack import read_alerts, render_alertmanager_config, start_alert_receiver
+from repository_paths import ALERTMANAGER_DIR, PROMETHEUS_DIR
+from yaml_files import read_yaml
 
 from thoughts_common.testing.network import wait_until
 
@@ -40,12 +43,12 @@ SAMPLE = {
 }
 
 
-def render(obs, output, url):
+def render(output, url):
     env = {"PATH": "/usr/bin:/bin"}
     if url is not None:
         env["ALERT_WEBHOOK_URL"] = url
     return subprocess.run(
-        ["sh", str(obs.ALERTMANAGER_DIR / "render.sh"), str(output)],
+        ["sh", str(ALERTMANAGER_DIR / "render.sh"), str(output)],
         env=env,
         capture_output=True,
         text=True,
@@ -53,13 +56,13 @@ def render(obs, output, url):
     )
 
 
-def test_rendered_alertmanager_config_passes_amtool(amtool, obs, tmp_path):
-    output = obs.render_alertmanager_config(tmp_path, "http://127.0.0.1:9095/alerts")
+def test_rendered_alertmanager_config_passes_amtool(amtool, tmp_path):
+    output = render_alertmanager_config(tmp_path, "http://127.0.0.1:9095/alerts")
     result = subprocess.run([amtool, "check-config", str(output)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
-    config = obs.read_yaml(output)
+    config = read_yaml(output)
     [receiver] = config["receivers"]
     assert config["route"]["receiver"] == receiver["name"]
     assert receiver["webhook_configs"][0]["url"] == "http://127.0.0.1:9095/alerts"
@@ -67,10 +70,10 @@ def test_rendered_alertmanager_config_passes_amtool(amtool, obs, tmp_path):
     assert config["route"]["group_wait"] in ("5s", "10s", "15s")
 
 
-def test_the_template_alone_is_not_a_valid_config(amtool, obs):
+def test_the_template_alone_is_not_a_valid_config(amtool):
     # Alertmanager 0.25 expands no variables: starting it on the template must fail loudly.
     result = subprocess.run(
-        [amtool, "check-config", str(obs.ALERTMANAGER_DIR / "alertmanager.yml")],
+        [amtool, "check-config", str(ALERTMANAGER_DIR / "alertmanager.yml")],
         capture_output=True,
         text=True,
         check=False,
@@ -78,24 +81,24 @@ def test_the_template_alone_is_not_a_valid_config(amtool, obs):
     assert result.returncode != 0
 
 
-def test_render_keeps_special_characters_of_the_url(obs, tmp_path):
+def test_render_keeps_special_characters_of_the_url(tmp_path):
     url = "https://hooks.example.com/services/T0|B1?token=a&b=c\\d"
-    result = render(obs, tmp_path / "am.yml", url)
+    result = render(tmp_path / "am.yml", url)
     assert result.returncode == 0, result.stderr
-    assert obs.read_yaml(tmp_path / "am.yml")["receivers"][0]["webhook_configs"][0]["url"] == url
+    assert read_yaml(tmp_path / "am.yml")["receivers"][0]["webhook_configs"][0]["url"] == url
 
 
 @pytest.mark.parametrize("url", [None, "", "ftp://example.com/", "http://a b/", "http://x/'y"])
-def test_render_refuses_a_missing_or_bad_url(obs, tmp_path, url):
-    result = render(obs, tmp_path / "am.yml", url)
+def test_render_refuses_a_missing_or_bad_url(tmp_path, url):
+    result = render(tmp_path / "am.yml", url)
     assert result.returncode == 1
     assert "ALERT_WEBHOOK_URL" in result.stderr
     assert not (tmp_path / "am.yml").exists()
 
 
-def test_render_then_runs_the_command(obs, tmp_path):
+def test_render_then_runs_the_command(tmp_path):
     result = subprocess.run(
-        ["sh", str(obs.ALERTMANAGER_DIR / "render.sh"), str(tmp_path / "am.yml"), "--", "echo", "started"],
+        ["sh", str(ALERTMANAGER_DIR / "render.sh"), str(tmp_path / "am.yml"), "--", "echo", "started"],
         env={"PATH": "/usr/bin:/bin", "ALERT_WEBHOOK_URL": "http://127.0.0.1:1/"},
         capture_output=True,
         text=True,
@@ -106,15 +109,15 @@ def test_render_then_runs_the_command(obs, tmp_path):
     assert (tmp_path / "am.yml").exists()
 
 
-def test_alert_receiver_appends_every_posted_alert(obs, tmp_path):
-    receiver = obs.start_alert_receiver(tmp_path)
+def test_alert_receiver_appends_every_posted_alert(tmp_path):
+    receiver = start_alert_receiver(tmp_path)
     try:
         answer = requests.post(f"{receiver.url}/alerts", json=SAMPLE, timeout=5)
         assert answer.status_code == 200
         assert answer.json() == {"written": 2}
         requests.post(f"{receiver.url}/", json={**SAMPLE, "alerts": SAMPLE["alerts"][:1]}, timeout=5)
 
-        entries = obs.read_alerts(receiver.output)
+        entries = read_alerts(receiver.alerts_file)
         fingerprints = [entry["fingerprint"] for entry in entries]
         assert fingerprints == ["0123456789abcdef", "fedcba9876543210", "0123456789abcdef"]
         first = entries[0]
@@ -128,7 +131,7 @@ def test_alert_receiver_appends_every_posted_alert(obs, tmp_path):
         for bad in (b"not json", b"{}", b'{"alerts": "no"}', b"[1, 2]"):
             answer = requests.post(f"{receiver.url}/alerts", data=bad, timeout=5)
             assert answer.status_code == 400, bad
-        assert len(obs.read_alerts(receiver.output)) == 3
+        assert len(read_alerts(receiver.alerts_file)) == 3
     finally:
         receiver.stop()
 
@@ -139,14 +142,14 @@ def prometheus_api(stack, path, **params):
     return answer.json()["data"]
 
 
-def test_target_down_alert_reaches_the_receiver_through_alertmanager(alerting_stack, obs):
+def test_target_down_alert_reaches_the_receiver_through_alertmanager(alerting_stack):
     started = time.monotonic()
     dead_instance = alerting_stack["dead_targets"]["thoughts_backend"][0]
 
     def delivered():
         return [
             entry
-            for entry in obs.read_alerts(alerting_stack["receiver"].output)
+            for entry in read_alerts(alerting_stack["receiver"].alerts_file)
             if entry["labels"].get("alertname") == "TargetDown"
             and entry["labels"].get("job") == "thoughts_backend"
             and entry["status"] == "firing"
@@ -161,11 +164,11 @@ def test_target_down_alert_reaches_the_receiver_through_alertmanager(alerting_st
     print(f"TargetDown reached the receiver {time.monotonic() - started:.1f} s after the stack was up")
 
 
-def test_every_rule_evaluates_without_error_on_a_live_prometheus(alerting_stack, obs):
+def test_every_rule_evaluates_without_error_on_a_live_prometheus(alerting_stack):
     expected = {
         rule.get("alert") or rule.get("record")
-        for path in (obs.PROMETHEUS_DIR / "rules").glob("*.yml")
-        for group in obs.read_yaml(path)["groups"]
+        for path in (PROMETHEUS_DIR / "rules").glob("*.yml")
+        for group in read_yaml(path)["groups"]
         for rule in group["rules"]
     }
 

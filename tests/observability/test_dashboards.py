@@ -2,40 +2,44 @@
 
 import json
 
+import dashboard_queries
 import pytest
+from metrics_contract import known_metrics
+from repository_paths import GRAFANA_DIR
+from yaml_files import read_yaml
 
 from thoughts_common.testing.network import wait_until
 
 DASHBOARD_NAMES = ("overview", "frontend", "thoughts_backend", "users_backend")
 
 
-def datasource(obs):
-    provisioned = obs.read_yaml(obs.GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml")
+def datasource():
+    provisioned = read_yaml(GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml")
     [source] = provisioned["datasources"]
     return source
 
 
-def dashboards(dashboard_queries):
+def dashboards():
     return {path.stem: dashboard_queries.load(path) for path in dashboard_queries.dashboard_files()}
 
 
-def test_the_provisioned_datasource_is_prometheus_with_a_fixed_uid(obs, dashboard_queries):
-    source = datasource(obs)
+def test_the_provisioned_datasource_is_prometheus_with_a_fixed_uid():
+    source = datasource()
     assert source["type"] == "prometheus"
     assert source["uid"] == dashboard_queries.DATASOURCE_UID
     assert source["url"].startswith("http://")
     assert source.get("isDefault") is True
 
 
-def test_the_dashboard_provider_loads_the_dashboard_folder(obs):
-    provider = obs.read_yaml(obs.GRAFANA_DIR / "provisioning" / "dashboards" / "thoughts.yml")
+def test_the_dashboard_provider_loads_the_dashboard_folder():
+    provider = read_yaml(GRAFANA_DIR / "provisioning" / "dashboards" / "thoughts.yml")
     [entry] = provider["providers"]
     assert entry["type"] == "file"
     assert entry["options"]["path"] == "/var/lib/grafana/dashboards"
 
 
-def test_dashboards_parse_and_have_unique_uids_and_titles(dashboard_queries):
-    loaded = dashboards(dashboard_queries)
+def test_dashboards_parse_and_have_unique_uids_and_titles():
+    loaded = dashboards()
     assert set(DASHBOARD_NAMES) <= set(loaded)
     uids = [dashboard["uid"] for dashboard in loaded.values()]
     titles = [dashboard["title"] for dashboard in loaded.values()]
@@ -52,9 +56,9 @@ def test_dashboards_parse_and_have_unique_uids_and_titles(dashboard_queries):
             assert 0 <= position["x"] and position["x"] + position["w"] <= 24, (name, panel["title"])
 
 
-def test_every_panel_queries_the_provisioned_datasource(obs, dashboard_queries):
-    expected = {"type": "prometheus", "uid": datasource(obs)["uid"]}
-    for name, dashboard in dashboards(dashboard_queries).items():
+def test_every_panel_queries_the_provisioned_datasource():
+    expected = {"type": "prometheus", "uid": datasource()["uid"]}
+    for name, dashboard in dashboards().items():
         assert "${DS_" not in json.dumps(dashboard), name
         for panel in dashboard_queries.iter_panels(dashboard["panels"]):
             if panel["type"] == "row":
@@ -68,7 +72,7 @@ def test_every_panel_queries_the_provisioned_datasource(obs, dashboard_queries):
             assert variable.get("datasource") in (None, expected), (name, variable.get("name"))
 
 
-def test_the_overview_shows_the_golden_signals_of_every_service(dashboard_queries):
+def test_the_overview_shows_the_golden_signals_of_every_service():
     queries = dashboard_queries.queries_of(dashboard_queries.DASHBOARDS / "overview.json")
     exprs = " ".join(query.expr for query in queries)
     names = set().union(*(dashboard_queries.metric_names(query.expr) for query in queries))
@@ -94,7 +98,7 @@ def test_the_overview_shows_the_golden_signals_of_every_service(dashboard_querie
         ("frontend", "frontend", {"django_http_requests_total_by_view_transport_method_total"}),
     ],
 )
-def test_each_service_dashboard_has_its_own_panels(dashboard_queries, name, job, own_metrics):
+def test_each_service_dashboard_has_its_own_panels(name, job, own_metrics):
     queries = dashboard_queries.queries_of(dashboard_queries.DASHBOARDS / f"{name}.json")
     names = set().union(*(dashboard_queries.metric_names(query.expr) for query in queries))
     assert own_metrics <= names
@@ -103,7 +107,7 @@ def test_each_service_dashboard_has_its_own_panels(dashboard_queries, name, job,
             assert f'job="{job}"' in query.expr, f"{query.where} does not select job {job}"
 
 
-def test_search_latency_is_req_time_of_the_search_endpoint(dashboard_queries):
+def test_search_latency_is_req_time_of_the_search_endpoint():
     queries = dashboard_queries.queries_of(dashboard_queries.DASHBOARDS / "thoughts_backend.json")
     search = [query for query in queries if query.panel.startswith("Search latency")]
     assert len(search) == 3  # p50, p95, p99
@@ -111,14 +115,14 @@ def test_search_latency_is_req_time_of_the_search_endpoint(dashboard_queries):
         assert 'req_time_bucket{job="thoughts_backend", endpoint="api_thoughts", method="get"}' in query.expr
 
 
-def test_dashboards_read_only_known_metrics(obs, dashboard_queries):
-    known = obs.known_metrics()
+def test_dashboards_read_only_known_metrics():
+    known = known_metrics()
     for query in dashboard_queries.all_queries():
         unknown = dashboard_queries.metric_names(query.expr) - known
         assert not unknown, f"{query.where} reads unknown metrics {unknown}"
 
 
-def test_every_panel_query_is_valid_promql(alerting_stack, dashboard_queries):
+def test_every_panel_query_is_valid_promql(alerting_stack):
     url = alerting_stack["prometheus"].url
     # The check itself: Prometheus rejects invalid PromQL with 400.
     status, body = dashboard_queries.instant_query(url, "sum by (job (up)")
@@ -134,7 +138,7 @@ def test_every_panel_query_is_valid_promql(alerting_stack, dashboard_queries):
     assert rejected == {}
 
 
-def test_the_data_check_reports_queries_without_data(alerting_stack, dashboard_queries, capsys):
+def test_the_data_check_reports_queries_without_data(alerting_stack, capsys):
     url = alerting_stack["prometheus"].url
     wait_until(lambda: dashboard_queries.instant_query(url, "up")[1]["data"]["result"], 30, message="a first scrape")
     good = dashboard_queries.PanelQuery("x.json", "x", "up", "A", "up", None, None)

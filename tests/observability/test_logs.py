@@ -9,28 +9,25 @@ import uuid
 import pytest
 import requests
 import yaml
+from frontail_viewer import frontail_lines
 from image_versions import versions
+from repository_paths import LOGS
+from rsyslog_server import LOG_LINE, request_id_set
 
 from thoughts_common.testing.network import free_port, wait_until
 from thoughts_common.testing.processes import ServerProcess
 
-# `<timestamp> <tag>: <message>` with the book's message format.
-LINE = re.compile(
-    r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+[+-]\d\d:\d\d) (?P<tag>[\w.-]+): "
-    r"\[(?P<logtime>[^]]+)\] (?P<level>[A-Z]+) \[(?P<request_id>[^]]+)\] (?P<module>\S+): (?P<message>.*)$"
-)
 
-
-def test_a_service_line_reaches_the_file_with_its_tag(start_rsyslog, service_logger, obs):
+def test_a_service_line_reaches_the_file_with_its_tag(start_rsyslog, service_logger):
     rsyslog = start_rsyslog()
     logger = service_logger("thoughts_backend", rsyslog.port)
     marker = uuid.uuid4().hex
 
-    with obs.request_id_set("req-1234"):
+    with request_id_set("req-1234"):
         logger.info("hello from the thoughts backend %s", marker)
 
     [line] = rsyslog.wait_for(marker)
-    match = LINE.match(line)
+    match = LOG_LINE.match(line)
     assert match, line
     assert match["tag"] == "thoughts_backend"
     assert match["level"] == "INFO"
@@ -112,33 +109,33 @@ def test_rotation_keeps_the_previous_file(start_rsyslog, service_logger):
         assert numbers[previous][-1] == 119
 
 
-def send_probe_and_app_lines(logger, obs, marker):
+def send_probe_and_app_lines(logger, marker):
     """Lines as the services log them for probes, scrapes and ordinary requests."""
-    with obs.request_id_set("probe-kubelet"):
+    with request_id_set("probe-kubelet"):
         logger.info("REQUEST GET /readyz")
         logger.info("RESPONSE TIME 3 ms %s-probe-time", marker)
         logger.info("RESPONSE STATUS 200 %s-probe-status", marker)
-    with obs.request_id_set("probe-kubelet"):
+    with request_id_set("probe-kubelet"):
         logger.warning("Not ready: database unreachable %s-probe-warning", marker)
-    with obs.request_id_set("5b1f3c0e-scrape"):
+    with request_id_set("5b1f3c0e-scrape"):
         logger.info("REQUEST GET /metrics")
         logger.info("RESPONSE TIME 2 ms %s-scrape-time", marker)
-    with obs.request_id_set("0d9e-healthz"):
+    with request_id_set("0d9e-healthz"):
         logger.info("REQUEST GET /healthz")
         logger.info("REQUEST HEAD /readyz?verbose=1")
-    with obs.request_id_set("a1b2-search"):
+    with request_id_set("a1b2-search"):
         logger.info("REQUEST GET /api/thoughts/?search=healthz")
         logger.info("REQUEST GET /healthzzz")
     logger.info("end of batch %s", marker)
 
 
 @pytest.mark.parametrize("health_filter", ["on", "off"])
-def test_health_filter_drops_probe_noise_only_when_on(start_rsyslog, service_logger, obs, health_filter):
+def test_health_filter_drops_probe_noise_only_when_on(start_rsyslog, service_logger, health_filter):
     rsyslog = start_rsyslog(health_filter=health_filter)
     logger = service_logger("frontend", rsyslog.port)
     marker = uuid.uuid4().hex
 
-    send_probe_and_app_lines(logger, obs, marker)
+    send_probe_and_app_lines(logger, marker)
     rsyslog.wait_for(f"end of batch {marker}")
     text = rsyslog.text()
 
@@ -165,9 +162,9 @@ def test_health_filter_drops_probe_noise_only_when_on(start_rsyslog, service_log
             assert needle in text, needle
 
 
-def test_run_script_rejects_an_unknown_filter_switch(obs, tmp_path):
+def test_run_script_rejects_an_unknown_filter_switch(tmp_path):
     result = subprocess.run(
-        ["sh", str(obs.LOGS / "run-rsyslog.sh"), "-N1"],
+        ["sh", str(LOGS / "run-rsyslog.sh"), "-N1"],
         env={"PATH": "/usr/bin:/bin", "SYSLOG_HEALTH_FILTER": "maybe", "SYSLOG_WORKDIR": str(tmp_path)},
         capture_output=True,
         text=True,
@@ -189,8 +186,8 @@ def dockerfile_instructions(path):
     return pairs
 
 
-def test_rsyslog_image_is_debian_slim_non_root_udp_5140_with_our_files(obs):
-    instructions = dockerfile_instructions(obs.LOGS / "Dockerfile")
+def test_rsyslog_image_is_debian_slim_non_root_udp_5140_with_our_files():
+    instructions = dockerfile_instructions(LOGS / "Dockerfile")
     values = {}
     for instruction, arguments in instructions:
         values.setdefault(instruction, []).append(arguments)
@@ -201,13 +198,13 @@ def test_rsyslog_image_is_debian_slim_non_root_udp_5140_with_our_files(obs):
     for arguments in values["COPY"]:
         *sources, _target = arguments.split()
         for source in sources:
-            assert (obs.LOGS / source).exists(), f"COPY source {source} missing"
+            assert (LOGS / source).exists(), f"COPY source {source} missing"
     assert "run-rsyslog.sh" in values["CMD"][-1]
 
 
-def test_rsyslog_configuration_is_valid_with_the_image_environment(rsyslogd, obs, tmp_path):
+def test_rsyslog_configuration_is_valid_with_the_image_environment(rsyslogd, tmp_path):
     env_text = " ".join(
-        arguments for instruction, arguments in dockerfile_instructions(obs.LOGS / "Dockerfile") if instruction == "ENV"
+        arguments for instruction, arguments in dockerfile_instructions(LOGS / "Dockerfile") if instruction == "ENV"
     )
     env = dict(pair.split("=", 1) for pair in env_text.split())
     assert env["SYSLOG_BIND_ADDRESS"] == "0.0.0.0"  # noqa: S104 - the container listens on its own network
@@ -216,7 +213,7 @@ def test_rsyslog_configuration_is_valid_with_the_image_environment(rsyslogd, obs
     env.update(SYSLOG_FILE=str(tmp_path / "log" / "syslog"), SYSLOG_WORKDIR=str(tmp_path / "work"), RSYSLOGD=rsyslogd)
 
     result = subprocess.run(
-        ["sh", str(obs.LOGS / "run-rsyslog.sh"), "-N1"],
+        ["sh", str(LOGS / "run-rsyslog.sh"), "-N1"],
         env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,
@@ -226,7 +223,7 @@ def test_rsyslog_configuration_is_valid_with_the_image_environment(rsyslogd, obs
     assert "error" not in (result.stdout + result.stderr).lower()
 
 
-def test_frontail_serves_the_log_file(obs, start_rsyslog, service_logger, frontail):
+def test_frontail_serves_the_log_file(start_rsyslog, service_logger, frontail):
     rsyslog = start_rsyslog()
     logger = service_logger("thoughts_backend", rsyslog.port)
     marker = uuid.uuid4().hex
@@ -245,18 +242,18 @@ def test_frontail_serves_the_log_file(obs, start_rsyslog, service_logger, fronta
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert str(rsyslog.file) in page.text  # the page is the tail of our file
 
-        lines = obs.frontail_lines(f"http://127.0.0.1:{port}", rsyslog.file, until=marker)
+        lines = frontail_lines(f"http://127.0.0.1:{port}", rsyslog.file, until=marker)
         assert any("thoughts_backend: " in line and marker in line for line in lines)
     finally:
         server.stop()
 
 
-def test_frontail_is_pinned_for_the_native_run_and_compose(obs):
+def test_frontail_is_pinned_for_the_native_run_and_compose():
     """One version: .env's FRONTAIL_VERSION, which npm's files (native run, offline image) must match."""
     version = versions()["FRONTAIL_VERSION"]
-    package = json.loads((obs.LOGS / "package.json").read_text())
-    lock = json.loads((obs.LOGS / "package-lock.json").read_text())
+    package = json.loads((LOGS / "package.json").read_text())
+    lock = json.loads((LOGS / "package-lock.json").read_text())
     assert package["dependencies"] == {"frontail": version}
     assert lock["packages"]["node_modules/frontail"]["version"] == version
-    compose = yaml.safe_load((obs.LOGS.parent / "docker-compose.yaml").read_text())
+    compose = yaml.safe_load((LOGS.parent / "docker-compose.yaml").read_text())
     assert compose["services"]["frontail"]["image"] == "mthenw/frontail:${FRONTAIL_VERSION}"

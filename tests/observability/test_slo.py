@@ -4,17 +4,23 @@ import os
 import subprocess
 import sys
 
+import dashboard_queries
 import flask
 import pytest
 import yaml
+from metrics_contract import SERVICE_JOBS
 from prometheus_client import CollectorRegistry
+from repository_paths import PROMETHEUS_DIR, ROOT
+from yaml_files import read_yaml
 
 from thoughts_common import metrics
 
 
 @pytest.fixture(scope="module")
-def generate(obs):
-    return obs.load_module("slo_generate", obs.METRICS / "slo" / "generate.py")
+def generate():
+    from slo import generate
+
+    return generate
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +60,9 @@ def test_bad_objectives_are_refused_with_a_message(generate, objectives, tmp_pat
         generate.load_objectives(path)
 
 
-def test_every_service_has_both_slos_over_30_days(obs, objectives):
+def test_every_service_has_both_slos_over_30_days(objectives):
     assert objectives["window"] == "30d"
-    assert set(objectives["services"]) == set(obs.SERVICE_JOBS)
+    assert set(objectives["services"]) == set(SERVICE_JOBS)
     for job, service in objectives["services"].items():
         assert 99 <= service["availability"] < 100, job
         assert 95 <= service["latency"]["objective"] < 100, job
@@ -64,14 +70,14 @@ def test_every_service_has_both_slos_over_30_days(obs, objectives):
     assert objectives["services"]["thoughts_backend"]["latency"]["threshold_seconds"] == 0.3
 
 
-def slo_rules(obs):
-    return obs.read_yaml(obs.PROMETHEUS_DIR / "rules" / "slo.yml")["groups"]
+def slo_rules():
+    return read_yaml(PROMETHEUS_DIR / "rules" / "slo.yml")["groups"]
 
 
-def test_every_slo_has_its_objective_and_error_ratio_over_every_window(obs, generate, objectives):
+def test_every_slo_has_its_objective_and_error_ratio_over_every_window(generate, objectives):
     records = {
         (rule["record"], rule["labels"]["job"], rule["labels"]["slo"]): rule["expr"]
-        for group in slo_rules(obs)
+        for group in slo_rules()
         for rule in group["rules"]
         if "record" in rule
     }
@@ -87,8 +93,8 @@ def test_every_slo_has_its_objective_and_error_ratio_over_every_window(obs, gene
     assert len(records) == 3 * 2 * 9
 
 
-def test_the_alerts_are_the_workbooks_page_and_ticket_per_slo(obs, objectives):
-    for group in slo_rules(obs):
+def test_the_alerts_are_the_workbooks_page_and_ticket_per_slo(objectives):
+    for group in slo_rules():
         alerts = [rule for rule in group["rules"] if "alert" in rule]
         # after the ratios they read, in the same group: one evaluation sees fresh ratios
         assert group["rules"][-len(alerts) :] == alerts
@@ -112,7 +118,7 @@ def test_the_alerts_are_the_workbooks_page_and_ticket_per_slo(obs, objectives):
                     budget = f"({factor} * (1 - job_slo:objective:ratio{selector}))"
                     assert f"ratio_rate{long}{selector} > on (job, slo) {budget}" in expr
                     assert f"ratio_rate{short}{selector} > on (job, slo) {budget}" in expr
-    assert {group["name"] for group in slo_rules(obs)} == {f"slo-{job}" for job in objectives["services"]}
+    assert {group["name"] for group in slo_rules()} == {f"slo-{job}" for job in objectives["services"]}
 
 
 def test_the_flask_services_have_a_histogram_bucket_at_their_latency_threshold(objectives, monkeypatch):
@@ -136,21 +142,21 @@ def test_the_flask_services_have_a_histogram_bucket_at_their_latency_threshold(o
             assert repr(float(service["latency"]["threshold_seconds"])) in bounds, job
 
 
-def test_the_frontend_has_a_histogram_bucket_at_its_latency_threshold(obs, objectives):
+def test_the_frontend_has_a_histogram_bucket_at_its_latency_threshold(objectives):
     # The frontend's real settings in a process of their own (django.setup() once per process).
     script = (
         "import django; django.setup(); from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS as b; print(*b)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mythoughts.settings", "DJANGO_SECRET_KEY": "slo-test"}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=obs.ROOT / "frontend", env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", script], cwd=ROOT / "frontend", env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     buckets = [float(bound) for bound in result.stdout.split()]
     assert objectives["services"]["frontend"]["latency"]["threshold_seconds"] in buckets
 
 
-def test_each_service_has_an_slo_dashboard_of_its_own(obs, dashboard_queries, objectives):
+def test_each_service_has_an_slo_dashboard_of_its_own(objectives):
     for job in objectives["services"]:
         path = dashboard_queries.DASHBOARDS / f"slo-{job}.json"
         queries = dashboard_queries.queries_of(path)

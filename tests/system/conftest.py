@@ -8,7 +8,7 @@ intervals, TargetDown after 2 s) scraping them; Alertmanager rendered by
 metrics/alertmanager/render.sh (1 s group_wait); the alert receiver.
 
 The services are started as frontend/tests starts them (frontend_testing.py),
-the observability parts as tests/observability does (tests/conftest.py).
+the observability parts as tests/observability does (the helper modules of tests/).
 Nothing listens on the native run's ports (8000-8002, 5140, 9001, 9090, 9093,
 9095), so a ``make run`` may go on at the same time.
 """
@@ -17,6 +17,10 @@ import secrets
 
 import frontend_testing as ft
 import pytest
+from frontail_viewer import start_frontail
+from monitoring_stack import monitoring, read_alerts
+from repository_paths import ROOT
+from rsyslog_server import RsyslogServer
 from running_system import System, run_traffic
 
 from thoughts_common.testing.network import free_port
@@ -25,17 +29,15 @@ ARTIFACTS_FOLDER = ("test-artifacts", "system")
 
 
 @pytest.fixture(scope="session")
-def artifacts(obs):
+def artifacts():
     """test-artifacts/system/: what the tests saw (query results, a log excerpt, the alert)."""
-    folder = obs.ROOT.joinpath(*ARTIFACTS_FOLDER)
+    folder = ROOT.joinpath(*ARTIFACTS_FOLDER)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
 @pytest.fixture(scope="session")
 def stack(
-    obs,
-    dashboard_queries,
     key_files,
     rsyslogd,
     frontail,
@@ -46,9 +48,9 @@ def stack(
     folder = tmp_path_factory.mktemp("system")
     started = []
     try:
-        rsyslog = obs.RsyslogServer(folder / "rsyslog", rsyslogd)
+        rsyslog = RsyslogServer(folder / "rsyslog", rsyslogd)
         started.append(rsyslog)
-        viewer = obs.start_frontail(frontail, rsyslog.file)
+        viewer = start_frontail(frontail, rsyslog.file)
         started.append(viewer)
 
         # start_backend migrates, seeds the demo data and starts uWSGI; both start at once.
@@ -81,23 +83,21 @@ def stack(
             "thoughts_backend": [thoughts.address],
             "users_backend": [users.address],
         }
-        with obs.monitoring(
+        with monitoring(
             prometheus_binary,
             alertmanager_binary,
             folder / "monitoring",
             service_targets,
             alert_for={"TargetDown": "2s"},
             group_wait="1s",
-        ) as monitoring:
+        ) as watchers:
             yield System(
                 frontend_url=frontend.base,
                 thoughts_url=thoughts.base,
                 users_url=users.base,
-                prometheus_url=monitoring["prometheus"].url,
-                dashboard_queries=dashboard_queries,
+                prometheus_url=watchers["prometheus"].url,
                 log_text=rsyslog.text,
-                alerts=lambda: obs.read_alerts(monitoring["receiver"].output),
-                obs=obs,
+                alerts=lambda: read_alerts(watchers["receiver"].alerts_file),
                 folder=folder,
                 rsyslog=rsyslog,
                 frontail=viewer,
@@ -105,7 +105,7 @@ def stack(
                 thoughts=thoughts,
                 frontend=frontend,
                 targets=service_targets,
-                **monitoring,
+                **watchers,
             )
     finally:
         for part in reversed(started):

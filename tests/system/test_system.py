@@ -8,6 +8,8 @@ import json
 import time
 
 import requests
+from frontail_viewer import frontail_lines
+from metrics_contract import JOBS
 from running_system import dashboard_data, new_request_id
 
 from thoughts_common.testing.network import wait_until
@@ -16,7 +18,7 @@ UWSGI_TAGS = {"frontend_uwsgi", "thoughts_backend_uwsgi", "users_backend_uwsgi"}
 
 
 def test_prometheus_scrapes_every_service_and_finds_alertmanager(stack):
-    expected = {*stack.obs.JOBS}
+    expected = {*JOBS}
 
     def all_up():
         up = {labels["job"]: value for labels, value in stack.query("up")}
@@ -32,6 +34,14 @@ def test_prometheus_scrapes_every_service_and_finds_alertmanager(stack):
     assert alertmanager["url"].startswith(stack.alertmanager.url)
 
 
+def lines_of_one_request(stack, request_id, expected):
+    """The log lines of one request: every service of ``expected`` logged them, all with that id, no other."""
+    lines = stack.wait_for_log(request_id, expected)
+    assert {match["tag"] for match in lines} == set(expected)
+    assert all(match["request_id"] == request_id for match in lines)
+    return lines
+
+
 def test_one_request_id_across_the_services_in_the_syslog_file(stack, artifacts):
     login_id, share_id = new_request_id("login"), new_request_id("share")
     browser = stack.browser()
@@ -44,26 +54,23 @@ def test_one_request_id_across_the_services_in_the_syslog_file(stack, artifacts)
     assert share.headers["X-Request-ID"] == share_id
 
     # The login: the frontend and the users backend, one id.
-    login_lines = stack.wait_for_log(
+    login_lines = lines_of_one_request(
+        stack,
         login_id,
         {
             "frontend": ["REQUEST POST /login/", "RESPONSE STATUS 302"],
             "users_backend": ["REQUEST POST /api/login/", "RESPONSE STATUS 200"],
         },
     )
-    assert {match["tag"] for match in login_lines} == {"frontend", "users_backend"}
-    assert all(match["request_id"] == login_id for match in login_lines)
-
     # Sharing a thought: the frontend and the thoughts backend, one id.
-    share_lines = stack.wait_for_log(
+    share_lines = lines_of_one_request(
+        stack,
         share_id,
         {
             "frontend": ["REQUEST POST /thoughts/new", "RESPONSE STATUS 302"],
             "thoughts_backend": ["REQUEST POST /api/me/thoughts/", "RESPONSE STATUS 201"],
         },
     )
-    assert {match["tag"] for match in share_lines} == {"frontend", "thoughts_backend"}
-    assert all(match["request_id"] == share_id for match in share_lines)
 
     # uWSGI's own lines (no request id) come with their own tags.
     tags = {line.split(" ", 2)[1].rstrip(":") for line in stack.rsyslog.lines() if " " in line}
@@ -95,7 +102,7 @@ def test_frontail_serves_the_syslog_file(stack):
 
     # What a browser gets over socket.io: the lines of the file, ours among them.
     until = f"[{request_id}] {last['module']}: {last['message']}"
-    pushed = stack.obs.frontail_lines(stack.frontail.url, stack.rsyslog.file, until=until)
+    pushed = frontail_lines(stack.frontail.url, stack.rsyslog.file, until=until)
     ours = [line for line in pushed if request_id in line]
     assert len(ours) == len(lines)
     for tag in ("frontend", "thoughts_backend"):

@@ -62,7 +62,7 @@ def test_every_acknowledged_thought_is_there_after_sigkill(key_files, rsa_key_pa
             time.sleep(0.05)
         # The whole process group at once: no worker gets to finish anything.
         os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait()
+        server.stop()  # reaps it and closes its output file
         crashed.set()
         for writer in writers:
             writer.result()

@@ -47,7 +47,7 @@ def forged(kind, private_key, public_key):
         signature = hmac.new(public_key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
         return f"{header}.{payload}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
     if kind == "hs256-with-secret":
-        return jwt.encode(claims(), "secret", algorithm="HS256")
+        return jwt.encode(claims(), "an attacker-chosen HMAC secret, 32+ bytes", algorithm="HS256")
     if kind == "wrong-key":
         other_private, _ = tokens.new_key_pair()
         return tokens.encode({"username": "admin", "role": "admin"}, other_private)

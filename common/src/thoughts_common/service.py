@@ -37,7 +37,7 @@ def create_flask_app(import_name, tag, database_url, config=None):
     app = ServiceFlask(import_name)
     app.config.update(
         RESTX_MASK_SWAGGER=False,
-        ERROR_404_HELP=False,
+        RESTX_ERROR_404_HELP=False,
         PROPAGATE_EXCEPTIONS=False,
         # Under uWSGI, limits.RequestLimits refuses larger bodies first.
         MAX_CONTENT_LENGTH=limits.MAX_BODY_BYTES,

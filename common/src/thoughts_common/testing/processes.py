@@ -41,6 +41,9 @@ class ServerProcess:
         return self
 
     def read_output(self):
+        """What the process wrote so far; once stopped, all it wrote."""
+        if self.output.closed:
+            return self.final_output
         self.output.flush()
         self.output.seek(0)
         return self.output.read()
@@ -55,6 +58,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        if not self.output.closed:
+            self.final_output = self.read_output()
+            self.output.close()
         return self.process.returncode, time.monotonic() - started
 
 
