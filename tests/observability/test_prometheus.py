@@ -69,7 +69,13 @@ def test_promtool_passes_every_rule_file_and_rule_test(promtool, command, folder
 
 def test_every_alert_has_unit_tests_that_fire_and_that_do_not():
     alerts = {rule["alert"] for rule in rules() if "alert" in rule}
-    expected = {"TargetDown", "AvailabilityBudgetFastBurn", "LatencyBudgetSlowBurn", "WorkersSaturated", "MemoryNearLimit"}
+    expected = {
+        "TargetDown",
+        "AvailabilityBudgetFastBurn",
+        "LatencyBudgetSlowBurn",
+        "WorkersSaturated",
+        "MemoryNearLimit",
+    }
     assert expected <= alerts
     firing, quiet = set(), set()
     for path in (PROMETHEUS_DIR / "tests").glob("*.yml"):
