@@ -124,3 +124,25 @@ def test_truncation_counts_characters_and_keeps_utf8_whole():
     cut = logconfig.truncate(line, limit=60)
     assert cut == "ü" * 10 + "… [truncated 40 chars]"
     assert logconfig.truncate("short", limit=60) == "short"
+
+
+def test_a_receiver_name_that_does_not_resolve_yet_neither_stops_the_service_nor_loses_later_lines(
+    monkeypatch, capsys, syslog_receiver
+):
+    # Compose and Kubernetes may start a service before the syslog receiver's name resolves.
+    monkeypatch.setenv("SYSLOG_HOST", "syslog-not-started-yet.invalid")
+    monkeypatch.setenv("SYSLOG_PORT", str(syslog_receiver.port))
+    try:
+        handler = logconfig.configure("late_receiver")
+        for _ in range(3):
+            logging.getLogger("x").warning("dropped while the name does not resolve")
+        warnings = capsys.readouterr().err.splitlines()
+        assert len(warnings) == 1 and "syslog-not-started-yet.invalid" in warnings[0], warnings
+        # The name resolves now (as DNS would once the receiver is up): the next line arrives.
+        handler.address = ("127.0.0.1", syslog_receiver.port)
+        logging.getLogger("x").warning("arrives once the name resolves")
+        assert syslog_receiver.wait_for("late_receiver: ", "arrives once the name resolves")
+        assert not syslog_receiver.containing("dropped while")
+    finally:
+        monkeypatch.delenv("SYSLOG_HOST")
+        logconfig.configure("x")

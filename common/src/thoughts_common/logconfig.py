@@ -80,11 +80,30 @@ class SafeFormatter(logging.Formatter):
 
 
 class TaggedSysLogHandler(logging.handlers.SysLogHandler):
-    """SysLogHandler over UDP that names its program (Python's sends no tag)."""
+    """SysLogHandler over UDP that names its program (Python's sends no tag).
+
+    A receiver whose name does not resolve yet (its container or pod starts
+    after ours) does not stop the service: lines are dropped, with one warning
+    on stderr, and every line tries the name again, so logging resumes by itself.
+    """
 
     def __init__(self, tag, host, port):
+        self._warned = False
         super().__init__(address=(host, port), facility=self.LOG_USER, socktype=socket.SOCK_DGRAM)
         self.ident = f"{tag}: "
+
+    def createSocket(self):
+        # Python raises socket.gaierror here, from the constructor too; emit() calls
+        # this again while self.socket is None.
+        try:
+            super().createSocket()
+        except OSError as exc:
+            if not self._warned:
+                self._warned = True
+                host, port = self.address
+                sys.stderr.write(
+                    f"syslog receiver {host}:{port} unreachable ({exc}); log lines are dropped until it is\n"
+                )
 
     def handleError(self, record):
         # A syslog receiver that is down must never break a request.
