@@ -1,9 +1,7 @@
 """``make bench``: throughput and latency of every endpoint under the services' real uWSGI settings.
 
-Settings (environment): BENCH_ROWS (10000), BENCH_DB (sqlite | postgresql),
-BENCH_DURATION (seconds per endpoint, 10), BENCH_CONNECTIONS (16),
-BENCH_PROFILE (1: cProfile one worker per service instead of the table),
-BENCH_OUTPUT (test-artifacts/bench). See README.md, "make bench".
+Settings (environment): the BENCH_* rows of README.md's configuration table
+(declared in thoughts_common.setting_declarations). See README.md, "make bench".
 
 One run: a fresh dataset; the ceiling (a hello-world Flask app under the same
 uWSGI settings); the three services with logging and metrics on, each
@@ -27,6 +25,8 @@ from urllib.parse import urlencode
 import requests
 
 from thoughts_common import tokens
+from thoughts_common.settings import get as read_setting
+from thoughts_common.settings import refuse_to_start
 from thoughts_common.testing.memory import tree_pss_kib
 
 from . import dataset, profiling, services, table, wrk
@@ -36,14 +36,14 @@ REPO = services.REPO
 
 class Settings:
     def __init__(self, environ=os.environ):
-        self.rows = int(environ.get("BENCH_ROWS", "10000").replace("_", "").replace(",", ""))
-        self.engine = environ.get("BENCH_DB", "sqlite").strip().lower()
-        self.duration = int(environ.get("BENCH_DURATION", "10").strip().rstrip("s"))
-        self.connections = int(environ.get("BENCH_CONNECTIONS", "16"))
-        self.profile = environ.get("BENCH_PROFILE", "").strip().lower() in ("1", "true", "yes", "on")
-        self.output = Path(environ.get("BENCH_OUTPUT") or REPO / "test-artifacts" / "bench")
-        if self.duration < 1 or self.connections < 1:
-            raise ValueError("BENCH_DURATION and BENCH_CONNECTIONS must be at least 1")
+        self.rows = read_setting("BENCH_ROWS", environ)
+        self.engine = read_setting("BENCH_DB", environ).lower()
+        self.duration = read_setting("BENCH_DURATION", environ)
+        self.connections = read_setting("BENCH_CONNECTIONS", environ)
+        self.profile = read_setting("BENCH_PROFILE", environ)
+        self.output = Path(read_setting("BENCH_OUTPUT", environ))
+        if not self.output.is_absolute():
+            self.output = REPO / self.output
 
 
 def say(message):
@@ -224,7 +224,8 @@ def _stop_on_sigterm():
 
 
 def main():
-    settings = Settings()
+    with refuse_to_start():
+        settings = Settings()
     _stop_on_sigterm()
     with dataset.temporary_folder() as tmp, contextlib.ExitStack() as exits:
         folder = Path(tmp)

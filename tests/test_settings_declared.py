@@ -49,9 +49,21 @@ def test_the_readme_table_is_the_declarations():
 
 
 def test_every_declared_setting_is_read_by_someone_and_described():
-    readers = {*settings.SERVICES, settings.UWSGI, settings.TESTS}
+    readers = {*settings.SERVICES, settings.UWSGI, settings.TESTS, settings.BENCH}
+    sources = [
+        path.read_text(encoding="utf-8")
+        for folder in ("common/src", "users_backend/src", "thoughts_backend/src", "frontend/src", "bench")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name != "setting_declarations.py"
+    ]
+    uwsgi_files = (
+        "".join(path.read_text() for path in ROOT.glob("*/uwsgi.ini")) + (ROOT / "common/uwsgi/base.ini").read_text()
+    )
     for setting in settings.DECLARED:
         assert setting.readers and set(setting.readers) <= readers, setting.name
+        assert any(f'"{setting.name}"' in text for text in sources) or setting.name in uwsgi_files, (
+            f"{setting.name} is declared but nothing reads it"
+        )
         assert setting.description.strip(), setting.name
         assert setting.kind in ("bool", "int", "float", "str", "list", "choice", "secret"), setting.name
     assert len(settings.SETTINGS) == len(settings.DECLARED), "a setting is declared twice"

@@ -13,6 +13,7 @@ BACKENDS = (USERS, THOUGHTS)
 SERVICES = (USERS, THOUGHTS, FRONTEND)
 UWSGI = "uWSGI"
 TESTS = "tests"
+BENCH = "make bench"
 FEATURE_PREFIX = "FEATURE_"
 FILE_SUFFIX = "_FILE"
 
@@ -351,5 +352,33 @@ DECLARED = [
         "the PostgreSQL server the tests create their databases in",
     ),
     _setting("TEST_POSTGRES_PASSWORD", "secret", None, TESTS, "its password"),
+    _setting(
+        "BENCH_ROWS",
+        "int",
+        10000,
+        BENCH,
+        "thoughts in the dataset; `BENCH_DB=postgresql BENCH_ROWS=1_000_000` loads in about a minute",
+        minimum=200,
+    ),
+    _setting(
+        "BENCH_DB",
+        "choice",
+        "SQLITE",
+        BENCH,
+        "`SQLITE` (files in the temporary folder) or `POSTGRESQL` (`TEST_POSTGRES_URL`)",
+        choices=("SQLITE", "POSTGRESQL"),
+    ),
+    _setting("BENCH_DURATION", "int", 10, BENCH, "seconds of wrk per endpoint", minimum=1),
+    _setting("BENCH_CONNECTIONS", "int", 16, BENCH, "wrk's connections", minimum=1),
+    _setting(
+        "BENCH_PROFILE",
+        "bool",
+        False,
+        BENCH,
+        "instead of the table, each service runs one worker with one thread, every request under cProfile "
+        "(bench/profiled.py), and the bench prints per endpoint the profiled ms per request and the top functions "
+        "(the `.prof` files are kept in `BENCH_OUTPUT`)",
+    ),
+    _setting("BENCH_OUTPUT", "str", "test-artifacts/bench", BENCH, "where the table and the profiles are written"),
 ]
 SETTINGS = {setting.name: setting for setting in DECLARED}

@@ -26,6 +26,7 @@ import marshmallow
 
 from thoughts_common.setting_declarations import (  # noqa: F401 (the readers' names, used by the services)
     BACKENDS,
+    BENCH,
     DECLARED,
     FEATURE_PREFIX,
     FILE_SUFFIX,
