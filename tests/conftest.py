@@ -33,7 +33,7 @@ from running_system import LOG_LINE
 
 from thoughts_common import request_id
 from thoughts_common.testing.network import free_port, wait_until
-from thoughts_common.testing.postgres import in_ci
+from thoughts_common.testing.postgres import unavailable
 from thoughts_common.testing.processes import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,12 +66,6 @@ SERVICE_METRICS = {
     "uwsgi_workers_busy",
     "uwsgi_memory_rss_bytes",
 } | {f"{name}{suffix}" for name in HISTOGRAMS for suffix in ("_bucket", "_count", "_sum")}
-
-
-def unavailable(message):
-    if in_ci():
-        pytest.fail(f"{message} (CI=true: not skipping)", pytrace=False)
-    pytest.skip(message)
 
 
 def require_binary(*names):

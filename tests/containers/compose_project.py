@@ -7,11 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from thoughts_common import tokens
 from thoughts_common.testing.network import free_port
-from thoughts_common.testing.postgres import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "containers"
@@ -28,12 +25,6 @@ PUBLISHED = {
 }
 
 phases = []  # (what, seconds, ok) in the order they ran
-
-
-def unavailable(message):
-    if in_ci():
-        pytest.fail(f"{message} (CI=true: not skipping)", pytrace=False)
-    pytest.skip(message)
 
 
 def run(args, timeout=600, check=True, **kwargs):

@@ -13,7 +13,9 @@ import os
 import shutil
 
 import pytest
-from compose_project import ARTIFACTS, ROOT, Phase, phases, run, unavailable
+from compose_project import ARTIFACTS, ROOT, Phase, phases, run
+
+from thoughts_common.testing.postgres import unavailable
 
 
 def pytest_terminal_summary(terminalreporter):
