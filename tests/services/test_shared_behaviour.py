@@ -287,7 +287,7 @@ def test_a_request_id_is_created_when_absent_or_empty(service, path):
     assert len(set(ids)) == 3
 
 
-@pytest.mark.parametrize("value", ["abc", "a" * 64, "Req-1.2_3", "0"])
+@pytest.mark.parametrize("value", ["abc", "a" * 64, "Req-1.2_3", "0"], ids=["short", "64", "punctuation", "digit"])
 def test_a_valid_request_id_is_kept(service, value):
     response = requests.get(f"{service.base}/healthz", headers={"X-Request-ID": value}, timeout=5)
     assert response.headers["X-Request-ID"] == value
