@@ -77,14 +77,8 @@ def fresh_user(api, login):
 
 @pytest.fixture(scope="session")
 def frontend_env(tmp_path_factory, backends, key_files, syslog):
-    return services.environment(
-        "frontend",
-        tmp_path_factory.mktemp("frontend"),
-        key_files,
-        syslog.port,
-        USER_BACKEND_URL=backends["users"].base,
-        THOUGHTS_BACKEND_URL=backends["thoughts"].base,
-    )
+    bases = (backends["users"].base, backends["thoughts"].base)
+    return services.environment("frontend", tmp_path_factory.mktemp("frontend"), key_files, syslog.port, bases)
 
 
 @pytest.fixture(scope="session")

@@ -94,14 +94,8 @@ def stack(tmp_path_factory, key_files, syslog):
             env = services.environment(name, tmp_path_factory.mktemp(name), key_files, syslog.port)
             services.prepare(name, env)
             started[name] = services.start(name, env)
-        env = services.environment(
-            "frontend",
-            tmp_path_factory.mktemp("frontend"),
-            key_files,
-            syslog.port,
-            USER_BACKEND_URL=started["users_backend"].base,
-            THOUGHTS_BACKEND_URL=started["thoughts_backend"].base,
-        )
+        bases = (started["users_backend"].base, started["thoughts_backend"].base)
+        env = services.environment("frontend", tmp_path_factory.mktemp("frontend"), key_files, syslog.port, bases)
         started["frontend"] = services.start("frontend", env)
         yield started
     finally:

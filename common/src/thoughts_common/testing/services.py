@@ -51,10 +51,10 @@ def clean_environ(**extra):
     return env
 
 
-def environment(name, folder, key_files, syslog_port=None, **extra):
+def environment(name, folder, key_files, syslog_port=None, backends=(), **extra):
     """What service ``name`` needs to start, its files in ``folder``; it logs to ``syslog_port`` when given.
 
-    The frontend needs ``USER_BACKEND_URL`` and ``THOUGHTS_BACKEND_URL`` in ``extra``.
+    The frontend calls the backends at ``backends``: (users backend URL, thoughts backend URL).
     """
     folder = Path(folder)
     env = {
@@ -65,7 +65,8 @@ def environment(name, folder, key_files, syslog_port=None, **extra):
     if name in BACKENDS:
         env.update(DATABASE_URL=f"sqlite:///{folder / f'{name}.sqlite3'}", JWT_PRIVATE_KEY_FILE=key_files[0])
     else:
-        env["DJANGO_SECRET_KEY"] = os.urandom(30).hex()
+        users, thoughts = backends
+        env.update(DJANGO_SECRET_KEY=os.urandom(30).hex(), USER_BACKEND_URL=users, THOUGHTS_BACKEND_URL=thoughts)
     if syslog_port is not None:
         env.update(SYSLOG_HOST="127.0.0.1", SYSLOG_PORT=syslog_port)
     return clean_environ(**{**env, **extra})
