@@ -19,6 +19,7 @@ class ServerProcess:
         self.args = args
         self.health_url = health_url
         self.output = tempfile.TemporaryFile(mode="w+")
+        self._final_output = None
         self.process = subprocess.Popen(
             args,
             env={**{k: v for k, v in os.environ.items() if k not in unset}, **(env or {})},
@@ -41,9 +42,16 @@ class ServerProcess:
         return self
 
     def read_output(self):
+        """What the process printed so far; once it has exited, all of it (and the file is closed)."""
+        if self._final_output is not None:
+            return self._final_output
         self.output.flush()
         self.output.seek(0)
-        return self.output.read()
+        text = self.output.read()
+        if self.process.poll() is not None:
+            self._final_output = text
+            self.output.close()
+        return text
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         """Send ``sig`` and wait; returns (exit code, seconds it took)."""
@@ -55,7 +63,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        return self.process.returncode, time.monotonic() - started
+        seconds = time.monotonic() - started
+        self.read_output()  # keeps what it printed and closes the file
+        return self.process.returncode, seconds
 
 
 def start_uwsgi(ini, env, unset=(), timeout=30):
