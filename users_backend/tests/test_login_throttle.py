@@ -3,7 +3,6 @@
 import concurrent.futures
 import datetime as dt
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -14,15 +13,13 @@ import requests
 from sqlalchemy import select
 
 from thoughts_common import migrations
+from thoughts_common.testing import services
 from thoughts_common.testing.metrics import Samples, scrape
-from thoughts_common.testing.network import free_port
-from thoughts_common.testing.processes import start_uwsgi
 from users_backend import passwords, throttle
 from users_backend.cli import MIGRATIONS
 from users_backend.models import LoginFailures
 
 BIN = Path(sys.executable).parent
-SERVICE_DIR = Path(__file__).resolve().parents[1]
 LIMITS = throttle.Limits()
 # The address tests use a lower address limit: every failure costs an argon2 verification.
 ADDRESS_LIMIT = 8
@@ -297,17 +294,9 @@ def test_two_uwsgi_workers_share_the_count(postgres_server, key_files, tmp_path)
     """Real uWSGI, 2 worker processes, PostgreSQL: failures seen by either worker add up."""
     url = postgres_server.create_database("users_throttle")
     migrations.upgrade(MIGRATIONS, url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "JWT_PRIVATE_KEY_FILE": str(key_files[0]),
-        "JWT_PUBLIC_KEY_FILE": str(key_files[1]),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        "HTTP_BIND": f"127.0.0.1:{free_port()}",
-    }
-    env.pop("SYSLOG_HOST", None)
-    subprocess.run([BIN / "users-backend", "seed-demo"], env=env, check=True, capture_output=True)
-    server = start_uwsgi(SERVICE_DIR / "uwsgi.ini", env)
+    env = services.environment("users_backend", tmp_path, key_files, DATABASE_URL=url)
+    services.cli("users_backend", "seed-demo", env=env)
+    server = services.start("users_backend", env)
     try:
 
         def wrong(i):

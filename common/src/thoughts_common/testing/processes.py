@@ -3,10 +3,8 @@
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import requests
 
@@ -66,16 +64,6 @@ class ServerProcess:
         seconds = time.monotonic() - started
         self.read_output()  # keeps what it printed and closes the file
         return self.process.returncode, seconds
-
-
-def start_uwsgi(ini, env, unset=(), timeout=30):
-    """uWSGI with ``ini`` listening on ``env["HTTP_BIND"]``, once ``/healthz`` answers; ``.base`` is its URL."""
-    uwsgi = Path(sys.executable).parent / "uwsgi"
-    base = f"http://{env['HTTP_BIND']}"
-    process = ServerProcess([str(uwsgi), "--ini", str(ini)], env=env, health_url=f"{base}/healthz", unset=unset)
-    process.wait_healthy(timeout)
-    process.base = base
-    return process
 
 
 def assert_stops_gracefully(process):
