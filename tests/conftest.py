@@ -10,8 +10,10 @@ tests/system runs them all together with the three services.
 
 import pytest
 from repository_paths import LOGS
-from required_binaries import require_binary, unavailable
+from required_binaries import require_binary
 from rsyslog_server import RsyslogServer
+
+from thoughts_common.testing.postgres import unavailable
 
 
 def binary_fixture(name, *candidates):

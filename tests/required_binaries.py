@@ -3,16 +3,7 @@
 import os
 import shutil
 
-import pytest
-
-from thoughts_common.testing.postgres import in_ci
-
-
-def unavailable(message):
-    """Skip the test; with ``CI=true`` fail it instead (CI must never pass without the real part)."""
-    if in_ci():
-        pytest.fail(f"{message} (CI=true: not skipping)", pytrace=False)
-    pytest.skip(message)
+from thoughts_common.testing.postgres import unavailable
 
 
 def require_binary(*names):

@@ -8,20 +8,10 @@ uWSGI-run frontend serves the tests that need the real server (browser,
 metrics, request ids in syslog).
 """
 
-import secrets
-
 import pytest
-from frontend_testing import Api, clean_environ, start_backend, start_frontend
+from frontend_testing import Api, start_backend, start_frontend
 
-from thoughts_common.testing.network import SyslogReceiver, free_port
-
-
-@pytest.fixture(scope="session")
-def syslog():
-    """One UDP syslog receiver for every server of the run; tests tell their lines apart by request id."""
-    receiver = SyslogReceiver()
-    yield receiver
-    receiver.close()
+from thoughts_common.testing import services
 
 
 @pytest.fixture(scope="session")
@@ -87,17 +77,8 @@ def fresh_user(api, login):
 
 @pytest.fixture(scope="session")
 def frontend_env(tmp_path_factory, backends, key_files, syslog):
-    folder = tmp_path_factory.mktemp("frontend")
-    return clean_environ(
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
-        JWT_PUBLIC_KEY_FILE=key_files[1],
-        USER_BACKEND_URL=backends["users"].base,
-        THOUGHTS_BACKEND_URL=backends["thoughts"].base,
-        PROMETHEUS_MULTIPROC_DIR=folder / "metrics",
-        HTTP_BIND=f"127.0.0.1:{free_port()}",
-        SYSLOG_HOST="127.0.0.1",
-        SYSLOG_PORT=syslog.port,
-    )
+    bases = (backends["users"].base, backends["thoughts"].base)
+    return services.environment("frontend", tmp_path_factory.mktemp("frontend"), key_files, syslog.port, bases)
 
 
 @pytest.fixture(scope="session")

@@ -1,59 +1,18 @@
 """Helpers of the frontend's tests: environments, servers, direct backend calls, forms."""
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import requests
 
-from thoughts_common.testing.network import free_port
-from thoughts_common.testing.processes import ServerProcess
+from thoughts_common.testing import services
+from thoughts_common.testing.services import BIN, clean_environ, uwsgi  # noqa: F401 (used by tests/ and bench/)
 
 FRONTEND_DIR = Path(__file__).resolve().parents[1]
 REPO = FRONTEND_DIR.parent
-BIN = Path(sys.executable).parent
 ARTIFACTS = REPO / "test-artifacts"
-# Variables of the caller's environment that must not leak into the servers we start.
-_FOREIGN = (
-    "DATABASE_URL",
-    "DATABASE_ENGINE",
-    "JWT_PUBLIC_KEY",
-    "JWT_PRIVATE_KEY",
-    "JWT_PUBLIC_KEY_FILE",
-    "JWT_PRIVATE_KEY_FILE",
-    "SYSLOG_HOST",
-    "SYSLOG_PORT",
-    "HTTP_BIND",
-    "PROMETHEUS_MULTIPROC_DIR",
-    "DJANGO_SECRET_KEY",
-    "DJANGO_SECRET_KEY_FILE",
-    "DJANGO_DEBUG",
-    "FEATURE_SIGNUP",
-    "THOUGHTS_BACKEND_URL",
-    "USER_BACKEND_URL",
-    "DJANGO_SETTINGS_MODULE",
-)
-
-
-def clean_environ(**extra):
-    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-def uwsgi(ini, env, health_url):
-    """A uWSGI server with exactly ``env`` as far as our variables go.
-
-    ServerProcess adds the caller's environment; ``unset`` removes the
-    variables of ours that ``env`` leaves out (e.g. the ``JWT_*_FILE`` that
-    ``make`` exports, or a ``DJANGO_DEBUG=1`` of the developer's shell).
-    """
-    unset = [name for name in _FOREIGN if name not in env]
-    return ServerProcess([str(BIN / "uwsgi"), "--ini", str(ini)], env=env, health_url=health_url, unset=unset)
 
 
 class Backend:
@@ -62,22 +21,11 @@ class Backend:
 
 
 def start_backend(name, folder, key_files, syslog, **extra):
-    command = BIN / name.replace("_", "-")
-    env = clean_environ(
-        DATABASE_URL=f"sqlite:///{folder / f'{name}.sqlite3'}",
-        JWT_PRIVATE_KEY_FILE=key_files[0],
-        JWT_PUBLIC_KEY_FILE=key_files[1],
-        PROMETHEUS_MULTIPROC_DIR=folder / "metrics",
-        HTTP_BIND=f"127.0.0.1:{free_port()}",
-        SYSLOG_HOST="127.0.0.1",
-        SYSLOG_PORT=syslog.port,
-        **extra,
-    )
-    for step in ("migrate", "seed-demo"):
-        subprocess.run([command, step], env=env, check=True, capture_output=True, text=True)
-    base = f"http://{env['HTTP_BIND']}"
-    process = uwsgi(REPO / name / "uwsgi.ini", env, f"{base}/healthz")
-    return Backend(process, base, env)
+    """Backend ``name`` migrated, seeded and started under uWSGI; wait for ``.process.wait_healthy()``."""
+    env = services.environment(name, folder, key_files, syslog.port, **extra)
+    services.prepare(name, env)
+    process = services.uwsgi(services.ini(name), env)
+    return Backend(process, process.base, env)
 
 
 class Api:
@@ -117,10 +65,7 @@ class Api:
 
 
 def start_frontend(env):
-    base = f"http://{env['HTTP_BIND']}"
-    process = uwsgi(FRONTEND_DIR / "uwsgi.ini", env, f"{base}/healthz")
-    process.base = base
-    return process.wait_healthy()
+    return services.start("frontend", env)
 
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

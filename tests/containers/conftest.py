@@ -15,7 +15,8 @@ import shutil
 import pytest
 from compose_project import ARTIFACTS, Phase, phases, run
 from repository_paths import ROOT
-from required_binaries import unavailable
+
+from thoughts_common.testing.postgres import unavailable
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,43 +1,23 @@
 import pytest
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 
 from thoughts_backend import TAG, create_app
 from thoughts_backend.cli import MIGRATIONS
 from thoughts_backend.models import Thought, utcnow
 from thoughts_common import logconfig, migrations, tokens
+from thoughts_common.testing import flask_fixtures
+from thoughts_common.testing.flask_fixtures import emptied_app, migrated_databases
 
-
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory):
-    """A migrated database per engine: a SQLite file, and a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'thoughts.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database("thoughts_test")
-    migrations.upgrade(MIGRATIONS, url)
-    return url
+# The fixtures both backends share (pytest finds them by these names).
+client = flask_fixtures.client
+session = flask_fixtures.session
+database_url = migrated_databases(MIGRATIONS, "thoughts")
 
 
 @pytest.fixture
 def app(database_url, rsa_key_pair):
-    app = create_app({"DATABASE_URL": database_url, "JWT_PUBLIC_KEY": rsa_key_pair[1]})
-    database = app.extensions["database"]
-    with database.sessionmaker() as session:
-        session.execute(delete(Thought))
-        session.commit()
-    yield app
-    database.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def session(app):
-    with app.extensions["database"].sessionmaker() as session:
-        yield session
+    with emptied_app(create_app, {"DATABASE_URL": database_url, "JWT_PUBLIC_KEY": rsa_key_pair[1]}, Thought) as app:
+        yield app
 
 
 @pytest.fixture

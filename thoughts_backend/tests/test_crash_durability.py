@@ -8,37 +8,22 @@ import concurrent.futures
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import requests
 
 from thoughts_common import tokens
-from thoughts_common.testing.network import free_port
-from thoughts_common.testing.processes import start_uwsgi
+from thoughts_common.testing import services
 
-SERVICE_DIR = Path(__file__).resolve().parents[1]
 WRITERS = 8
 
 
 def test_every_acknowledged_thought_is_there_after_sigkill(key_files, rsa_key_pair, tmp_path):
     database = tmp_path / "thoughts.sqlite3"
-    env = {
-        "DATABASE_URL": f"sqlite:///{database}",
-        "JWT_PUBLIC_KEY_FILE": str(key_files[1]),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        "HTTP_BIND": f"127.0.0.1:{free_port()}",
-    }
-    subprocess.run(
-        [Path(sys.executable).parent / "thoughts-backend", "migrate"],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-    server = start_uwsgi(SERVICE_DIR / "uwsgi.ini", env, unset=("SYSLOG_HOST", "JWT_PUBLIC_KEY"))
+    env = services.environment("thoughts_backend", tmp_path, key_files, DATABASE_URL=f"sqlite:///{database}")
+    services.cli("thoughts_backend", "migrate", env=env)
+    server = services.start("thoughts_backend", env)
     headers = {"Authorization": f"Bearer {tokens.encode({'username': 'bruce'}, rsa_key_pair[0])}"}
     acknowledged, crashed = [], threading.Event()
 

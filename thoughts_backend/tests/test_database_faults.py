@@ -1,26 +1,16 @@
 """PostgreSQL refused or stalled behind a proxy while 8 clients write: 503s, never 500s or closed connections."""
 
-from pathlib import Path
-
 import pytest
 
 from thoughts_common import tokens
 from thoughts_common.health import READY_TIMEOUT_SECONDS
 from thoughts_common.testing import database_faults
 
-SERVICE_DIR = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture
 def backend(postgres_server, key_files, rsa_key_pair, syslog_receiver, tmp_path):
-    url = postgres_server.create_database("thoughts_faults")
-    server, proxy = database_faults.start_migrated_service(
-        "thoughts-backend",
-        SERVICE_DIR / "uwsgi.ini",
-        url,
-        tmp_path / "metrics",
-        syslog_receiver.port,
-        JWT_PUBLIC_KEY_FILE=str(key_files[1]),
+    server, proxy, url = database_faults.start_on_postgres(
+        "thoughts_backend", postgres_server, key_files, tmp_path, syslog_receiver.port
     )
     headers = {"Authorization": f"Bearer {tokens.encode({'username': 'bruce'}, rsa_key_pair[0])}"}
 

@@ -1,52 +1,29 @@
 import pytest
-from sqlalchemy import delete
 
-from thoughts_common import migrations, tokens
+from thoughts_common import tokens
+from thoughts_common.testing import flask_fixtures
+from thoughts_common.testing.flask_fixtures import emptied_app, migrated_databases
 from users_backend import create_app, users
 from users_backend.cli import MIGRATIONS
 from users_backend.models import LoginFailures, User
 
-
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory):
-    """A migrated database per engine: a SQLite file, and a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'users.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database("users_test")
-    migrations.upgrade(MIGRATIONS, url)
-    return url
+# The fixtures both backends share (pytest finds them by these names).
+client = flask_fixtures.client
+session = flask_fixtures.session
+database_url = migrated_databases(MIGRATIONS, "users")
 
 
 @pytest.fixture
 def app(database_url, rsa_key_pair):
     private, public = rsa_key_pair
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "JWT_PRIVATE_KEY": private,
-            "JWT_PUBLIC_KEY": public,
-            "FEATURE_SIGNUP": False,
-        }
-    )
-    database = app.extensions["database"]
-    with database.sessionmaker() as session:
-        session.execute(delete(User))
-        session.execute(delete(LoginFailures))
-        session.commit()
-    yield app
-    database.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def session(app):
-    with app.extensions["database"].sessionmaker() as session:
-        yield session
+    config = {
+        "DATABASE_URL": database_url,
+        "JWT_PRIVATE_KEY": private,
+        "JWT_PUBLIC_KEY": public,
+        "FEATURE_SIGNUP": False,
+    }
+    with emptied_app(create_app, config, User, LoginFailures) as app:
+        yield app
 
 
 @pytest.fixture

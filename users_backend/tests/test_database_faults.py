@@ -5,7 +5,6 @@ saturate this machine's CPUs, which says nothing about the database.
 """
 
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -13,21 +12,13 @@ from thoughts_common import tokens
 from thoughts_common.health import READY_TIMEOUT_SECONDS
 from thoughts_common.testing import database_faults
 
-SERVICE_DIR = Path(__file__).resolve().parents[1]
 WRITERS = 2
 
 
 @pytest.fixture
 def backend(postgres_server, key_files, rsa_key_pair, syslog_receiver, tmp_path):
-    url = postgres_server.create_database("users_faults")
-    server, proxy = database_faults.start_migrated_service(
-        "users-backend",
-        SERVICE_DIR / "uwsgi.ini",
-        url,
-        tmp_path / "metrics",
-        syslog_receiver.port,
-        JWT_PRIVATE_KEY_FILE=str(key_files[0]),
-        JWT_PUBLIC_KEY_FILE=str(key_files[1]),
+    server, proxy, url = database_faults.start_on_postgres(
+        "users_backend", postgres_server, key_files, tmp_path, syslog_receiver.port
     )
     admin = {"Authorization": f"Bearer {tokens.encode({'username': 'root', 'role': 'admin'}, rsa_key_pair[0])}"}
     run = uuid.uuid4().hex[:6]

@@ -6,52 +6,35 @@ prints, so the figures can be quoted).
 
 import collections
 import dataclasses
-import os
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import psycopg
 import requests
 from sqlalchemy.engine import make_url
 
-from thoughts_common.testing.network import TcpProxy, free_port
-from thoughts_common.testing.processes import start_uwsgi
+from thoughts_common.testing import services
+from thoughts_common.testing.network import TcpProxy
 
 
-def start_behind_proxy(ini, database_url, env):
-    """uWSGI with ``ini`` whose DATABASE_URL goes through a TcpProxy: (server, proxy)."""
-    target = make_url(database_url)
+def start_on_postgres(name, postgres_server, key_files, folder, syslog_port):
+    """Backend ``name`` under uWSGI on a fresh migrated PostgreSQL database reached through a TcpProxy.
+
+    It logs to the syslog receiver on ``syslog_port``. Returns (server, proxy, the database's direct URL).
+    """
+    url = postgres_server.create_database(f"{name}_faults")
+    env = services.environment(name, folder, key_files, syslog_port, DATABASE_URL=url)
+    services.cli(name, "migrate", env=env)
+    target = make_url(url)
     proxy = TcpProxy(target.host, target.port)
-    env = {
-        **env,
-        "DATABASE_URL": proxy.proxied_url(database_url),
-        "HTTP_BIND": f"127.0.0.1:{free_port()}",
-    }
     try:
-        server = start_uwsgi(ini, env, unset=("JWT_PUBLIC_KEY", "JWT_PRIVATE_KEY"))
+        server = services.start(name, {**env, "DATABASE_URL": proxy.proxied_url(url)})
     except BaseException:
         proxy.close()
         raise
-    return server, proxy
-
-
-def start_migrated_service(command, ini, database_url, metrics_dir, syslog_port, **env):
-    """``<command> migrate`` on ``database_url``, then the service under uWSGI behind a TcpProxy: (server, proxy).
-
-    It logs to the syslog receiver on ``syslog_port``; ``env`` adds its keys.
-    """
-    migrate_env = {**os.environ, "DATABASE_URL": database_url}
-    subprocess.run([Path(sys.executable).parent / command, "migrate"], env=migrate_env, check=True)
-    env = {
-        **env,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "SYSLOG_HOST": "127.0.0.1",
-        "SYSLOG_PORT": str(syslog_port),
-    }
-    return start_behind_proxy(ini, database_url, env)
+    return server, proxy, url
 
 
 def row_counter(database_url, table):

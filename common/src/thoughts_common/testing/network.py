@@ -68,6 +68,12 @@ class SyslogReceiver:
         self._thread.join(timeout=2)
         self.sock.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target; ``cut()`` refuses and drops connections, ``stall()`` holds them.

@@ -32,9 +32,16 @@ def postgres_server():
 
 @pytest.fixture
 def syslog_receiver():
-    receiver = SyslogReceiver()
-    yield receiver
-    receiver.close()
+    """A UDP syslog receiver of the test's own: every line it holds is of this test."""
+    with SyslogReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def syslog():
+    """One UDP syslog receiver for the servers of the whole run; tests tell their lines apart by request id."""
+    with SyslogReceiver() as receiver:
+        yield receiver
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -31,8 +31,8 @@ def in_ci():
     return settings.get("CI")
 
 
-def unavailable(reason):
-    message = f"PostgreSQL is required: {reason}"
+def unavailable(message):
+    """Skip the test for want of ``message``'s part, or fail it with ``CI=true``: CI must never pass without it."""
     if in_ci():
         pytest.fail(f"{message} (CI=true: not skipping)", pytrace=False)
     pytest.skip(message)
@@ -52,7 +52,7 @@ class PostgresServer:
             with self._admin() as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         except psycopg.OperationalError as exc:
-            unavailable(f"{self.url}: {exc}".strip())
+            unavailable(f"PostgreSQL is required: {self.url}: {exc}".strip())
         self.created.append(name)
         base = psycopg.conninfo.conninfo_to_dict(self.url)
         base["dbname"] = name

@@ -3,10 +3,8 @@
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import requests
 
@@ -19,6 +17,7 @@ class ServerProcess:
         self.args = args
         self.health_url = health_url
         self.output = tempfile.TemporaryFile(mode="w+")
+        self._final_output = None
         self.process = subprocess.Popen(
             args,
             env={**{k: v for k, v in os.environ.items() if k not in unset}, **(env or {})},
@@ -41,12 +40,16 @@ class ServerProcess:
         return self
 
     def read_output(self):
-        """What the process wrote so far; once stopped, all it wrote."""
-        if self.output.closed:
-            return self.final_output
+        """What the process printed so far; once it has exited, all of it (and the file is closed)."""
+        if self._final_output is not None:
+            return self._final_output
         self.output.flush()
         self.output.seek(0)
-        return self.output.read()
+        text = self.output.read()
+        if self.process.poll() is not None:
+            self._final_output = text
+            self.output.close()
+        return text
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         """Send ``sig`` and wait; returns (exit code, seconds it took)."""
@@ -58,20 +61,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        if not self.output.closed:
-            self.final_output = self.read_output()
-            self.output.close()
-        return self.process.returncode, time.monotonic() - started
-
-
-def start_uwsgi(ini, env, unset=(), timeout=30):
-    """uWSGI with ``ini`` listening on ``env["HTTP_BIND"]``, once ``/healthz`` answers; ``.base`` is its URL."""
-    uwsgi = Path(sys.executable).parent / "uwsgi"
-    base = f"http://{env['HTTP_BIND']}"
-    process = ServerProcess([str(uwsgi), "--ini", str(ini)], env=env, health_url=f"{base}/healthz", unset=unset)
-    process.wait_healthy(timeout)
-    process.base = base
-    return process
+        seconds = time.monotonic() - started
+        self.read_output()  # keeps what it printed and closes the file
+        return self.process.returncode, seconds
 
 
 def assert_stops_gracefully(process):
