@@ -181,11 +181,6 @@ def test_two_workers_and_their_memory(service):
     assert samples.value("uwsgi_workers_busy") == 0  # nothing else is running
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uwsgi.workers() gives each status as bytes (b'busy'): thoughts_common.uwsgi_metrics.update "
-    "compares it with 'busy', so uwsgi_workers_busy is always 0",
-)
 def test_a_busy_worker_is_counted(service):
     """uwsgi_workers_busy counts the workers busy besides the one answering /metrics."""
     # A chunked body that never ends keeps a thread reading it (thoughts_common.limits) for

@@ -42,7 +42,8 @@ def update():
     workers = [w for w in uwsgi.workers() if w.get("pid")]
     count, busy, rss = _gauges()
     count.set(len(workers))
-    busy.set(sum(1 for w in workers if w["status"] == "busy" and w["id"] != me))
+    # uwsgi.workers() gives the status as bytes (b"busy").
+    busy.set(sum(1 for w in workers if w["status"] in (b"busy", "busy") and w["id"] != me))
     rss.set(sum(_rss_bytes(w["pid"]) for w in workers))
 
 
