@@ -22,7 +22,7 @@ def test_metrics_switched_off(raw):
 
 @pytest.mark.parametrize("raw", ["maybe", "2", "disabled"])
 def test_any_other_value_is_an_error_naming_the_variable(raw):
-    with pytest.raises(metrics.SettingError, match=f"METRICS_ENABLED='{raw}': use true or false"):
+    with pytest.raises(metrics.SettingError, match=f"METRICS_ENABLED='{raw}': Not a valid boolean"):
         metrics.enabled({metrics.ENABLED_ENV: raw})
 
 

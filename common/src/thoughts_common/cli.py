@@ -12,21 +12,18 @@ def add_migration_commands(group, script_location, database_url, label):
     that moment decides which database is migrated.
     """
 
+    def move(step, revision):
+        url = database_url()
+        step(script_location, url, revision)
+        reached = ", ".join(sorted(migrations.current_heads(script_location, url))) or "base"
+        click.echo(f"{label} database at revision {reached}")
+
     @group.command(help="Apply the Alembic migrations (to head unless a revision is given).")
     @click.argument("revision", default="head")
     def migrate(revision):
-        url = database_url()
-        migrations.upgrade(script_location, url, revision)
-        click.echo(f"{label} database at revision {_reached(script_location, url)}")
+        move(migrations.upgrade, revision)
 
     @group.command(help="Revert the Alembic migrations (to base unless a revision is given).")
     @click.argument("revision", default="base")
     def downgrade(revision):
-        url = database_url()
-        migrations.downgrade(script_location, url, revision)
-        click.echo(f"{label} database at revision {_reached(script_location, url)}")
-
-
-def _reached(script_location, url):
-    """The revision the database is at now, as Alembic records it ("base" when none)."""
-    return ", ".join(sorted(migrations.current_heads(script_location, url))) or "base"
+        move(migrations.downgrade, revision)

@@ -142,9 +142,14 @@ def required_secret(name, hint="", environ=None):
     return value
 
 
+def declared_names():
+    """Every variable name a declared setting is given by (a secret's ``NAME_FILE`` too)."""
+    return {name for setting in DECLARED for name in setting.names}
+
+
 def without_settings(environ=None):
     """``environ`` (default: this process's) without any variable of ours: for starting a service from a clean slate."""
-    ours = {name for setting in DECLARED for name in setting.names}
+    ours = declared_names()
     return {k: v for k, v in _environ(environ).items() if k not in ours and not k.startswith(FEATURE_PREFIX)}
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from thoughts_common import settings
 from thoughts_common.testing.network import free_port
 from thoughts_common.testing.processes import ServerProcess
 
@@ -18,26 +19,15 @@ BIN = Path(sys.executable).parent
 BACKENDS = ("users_backend", "thoughts_backend")
 SERVICES = (*BACKENDS, "frontend")
 
-# Variables of the caller's environment that must not leak into the servers we start.
-_FOREIGN = (
-    "DATABASE_URL",
-    "DATABASE_ENGINE",
-    "JWT_PUBLIC_KEY",
-    "JWT_PRIVATE_KEY",
-    "JWT_PUBLIC_KEY_FILE",
-    "JWT_PRIVATE_KEY_FILE",
-    "SYSLOG_HOST",
-    "SYSLOG_PORT",
-    "HTTP_BIND",
-    "PROMETHEUS_MULTIPROC_DIR",
-    "DJANGO_SECRET_KEY",
-    "DJANGO_SECRET_KEY_FILE",
-    "DJANGO_DEBUG",
-    "FEATURE_SIGNUP",
-    "THOUGHTS_BACKEND_URL",
-    "USER_BACKEND_URL",
-    "DJANGO_SETTINGS_MODULE",
-)
+# Variables of the caller's environment that must not leak into the servers we start:
+# every declared setting, the feature flags, and Django's own settings module.
+_NOT_DECLARED = ("DJANGO_SETTINGS_MODULE",)
+
+
+def _foreign(environ):
+    """The names of ours in ``environ`` and among the declared settings."""
+    kept = settings.without_settings(environ)
+    return {*(set(environ) - set(kept)), *settings.declared_names(), *_NOT_DECLARED}
 
 
 def ini(name):
@@ -46,7 +36,8 @@ def ini(name):
 
 def clean_environ(**extra):
     """The caller's environment without our services' variables, plus ``extra`` (as strings)."""
-    env = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
+    foreign = _foreign(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in foreign}
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -94,7 +85,7 @@ def uwsgi(ini_path, env, health_url=None):
     ``.base`` is its URL.
     """
     base = f"http://{env['HTTP_BIND']}"
-    unset = [variable for variable in _FOREIGN if variable not in env]
+    unset = [variable for variable in _foreign(os.environ) if variable not in env]
     process = ServerProcess(
         [str(BIN / "uwsgi"), "--ini", str(ini_path)], env=env, health_url=health_url or f"{base}/healthz", unset=unset
     )
