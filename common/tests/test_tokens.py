@@ -6,6 +6,14 @@ import pytest
 from thoughts_common import settings, tokens
 
 
+@pytest.fixture(autouse=True)
+def no_key_settings(monkeypatch):
+    """``make test`` exports JWT_*_KEY_FILE: each test here sets the key settings it reads itself."""
+    for name in settings.declared_names():
+        if name.startswith("JWT_"):
+            monkeypatch.delenv(name, raising=False)
+
+
 def test_round_trip(rsa_key_pair):
     private, public = rsa_key_pair
     token = tokens.encode({"username": "bruce", "role": "admin"}, private, lifetime=dt.timedelta(minutes=5))
