@@ -9,6 +9,7 @@ flushes them. With tracing off, no OpenTelemetry module is loaded in a service p
 """
 
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -159,7 +160,9 @@ APPS = {
 
 @pytest.mark.parametrize("on", [False, True], ids=["off", "on"])
 @pytest.mark.parametrize("service", SERVICES)
-def test_with_tracing_off_no_opentelemetry_module_is_loaded(service, on, receiver, key_files, tmp_path):
+def test_with_tracing_off_no_opentelemetry_module_is_loaded_and_lines_are_the_books(
+    service, on, receiver, key_files, tmp_path
+):
     env = ft.clean_environ(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         JWT_PRIVATE_KEY_FILE=key_files[0],
@@ -182,3 +185,11 @@ def test_with_tracing_off_no_opentelemetry_module_is_loaded(service, on, receive
         assert "opentelemetry.sdk.trace" in loaded
     else:
         assert loaded == []
+    # The book's line, unchanged when off; on, with the trace id field (`-`: probes are not traced).
+    request_lines = [line for line in probe.stderr.splitlines() if line.endswith("REQUEST GET /healthz")]
+    trace_field = r"\[-\] " if on else ""
+    assert request_lines, probe.stderr
+    assert all(
+        re.fullmatch(rf"\[[^]]+\] INFO \[[^]]+\] {trace_field}\w+: REQUEST GET /healthz", line)
+        for line in request_lines
+    ), request_lines
