@@ -18,6 +18,7 @@ import uuid
 import frontend_testing as ft
 import pytest
 from otlp_receiver import OtlpReceiver
+from repository_paths import ROOT
 from rsyslog_server import LOG_LINE
 from running_system import Browser
 
@@ -26,6 +27,7 @@ from thoughts_common.testing.network import free_port, wait_until
 
 SERVER, CLIENT = 2, 3  # OTLP's span kinds
 SERVICES = ("users_backend", "thoughts_backend", "frontend")
+ARTIFACTS = ROOT / "test-artifacts" / "tracing"
 
 
 @pytest.fixture
@@ -111,7 +113,7 @@ def lines_of(rsyslog, request_id, tags):
     return wait_until(logged, 15, interval=0.2, message=f"the lines of {request_id} from {tags}")
 
 
-def test_one_click_is_one_trace_through_frontend_backend_and_sql(clicks, receiver, tmp_path):
+def test_one_click_is_one_trace_through_frontend_backend_and_sql(clicks, receiver):
     request_ids, rsyslog = clicks
     spans = receiver.spans()
     by_id = {span.span_id: span for span in spans}
@@ -139,8 +141,9 @@ def test_one_click_is_one_trace_through_frontend_backend_and_sql(clicks, receive
         assert {line["trace_id"] for line in lines} == {root.trace_id}, [line.group(0) for line in lines]
         assert {line["tag"] for line in lines} == {"frontend", backend}
 
-    (tmp_path / "sample-trace.txt").write_text("\n".join(report) + "\n")
-    print("\n".join(report))
+    # The span names and durations, for a reader (test-artifacts/tracing/sample-trace.txt).
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "sample-trace.txt").write_text("\n".join(report) + "\n")
 
 
 PROBE = """
