@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from thoughts_common import settings, tracing
 from thoughts_common.testing.network import free_port
 from thoughts_common.testing.processes import ServerProcess
 
@@ -120,6 +121,10 @@ def start_stack(stack, folder, databases, keys, sink, observability=True, profil
         "METRICS_ENABLED": "true" if observability else "false",
         "JWT_PUBLIC_KEY_FILE": keys[1],
     }
+    # `OTEL_EXPORTER_OTLP_ENDPOINT=... make bench`: the services trace too, with logs and metrics
+    # (blank, for the pass without them, is unset).
+    if tracing.enabled():
+        common[tracing.ENDPOINT] = settings.get(tracing.ENDPOINT) if observability else ""
     services = {}
     # Both backends start at once, then the frontend that needs their addresses.
     for name, extra in (

@@ -13,10 +13,12 @@ from thoughts_common.testing.network import free_port, wait_until
 from thoughts_common.testing.processes import ServerProcess
 
 # A line of the rsyslog file from one of our services:
-# `<timestamp> <tag>: [<time>] LEVEL [<request id>] <module>: <message>` (the book's format).
+# `<timestamp> <tag>: [<time>] LEVEL [<request id>] <module>: <message>` (the book's format),
+# with tracing on `... [<request id>] [<trace id>] <module>: ...` (32 hex digits, or `-` outside a trace).
 LOG_LINE = re.compile(
     r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+[+-]\d\d:\d\d) (?P<tag>[\w.-]+): "
-    r"\[(?P<logtime>[^]]+)\] (?P<level>[A-Z]+) \[(?P<request_id>[^]]+)\] (?P<module>\S+): (?P<message>.*)$"
+    r"\[(?P<logtime>[^]]+)\] (?P<level>[A-Z]+) \[(?P<request_id>[^]]+)\] (?:\[(?P<trace_id>[0-9a-f]{32}|-)\] )?"
+    r"(?P<module>\S+): (?P<message>.*)$"
 )
 
 

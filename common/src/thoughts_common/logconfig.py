@@ -1,7 +1,9 @@
 """Logging in the book's format, to syslog over UDP or to stderr.
 
 ``[time] LEVEL [request_id] module: message``, tagged with the service name so
-that rsyslog files each line under its program.
+that rsyslog files each line under its program. With tracing on
+(thoughts_common.tracing) the trace id follows the request id:
+``[time] LEVEL [request_id] [trace_id] module: message``.
 """
 
 import logging
@@ -10,9 +12,10 @@ import re
 import socket
 import sys
 
-from thoughts_common import request_id, settings
+from thoughts_common import request_id, settings, tracing
 
 FORMAT = "[%(asctime)s] %(levelname)s [%(request_id)s] %(module)s: %(message)s"
+TRACED_FORMAT = "[%(asctime)s] %(levelname)s [%(request_id)s] [%(trace_id)s] %(module)s: %(message)s"
 # A longer line does not fit in one UDP datagram (65 507 bytes) and was lost
 # without a trace; rsyslog (logs/rsyslog.conf) takes up to 64 KB.
 MAX_LINE_BYTES = 60_000
@@ -55,6 +58,14 @@ class ContextFilter(logging.Filter):
     def filter(self, record):
         record.request_id = request_id.get()
         return True
+
+
+class TracedContextFilter(ContextFilter):
+    """Adds the current request id and trace id to every record."""
+
+    def filter(self, record):
+        record.trace_id = tracing.trace_id()
+        return super().filter(record)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -132,8 +143,9 @@ def configure(tag, level=None):
         handler = TaggedSysLogHandler(tag, *address)
     else:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(SafeFormatter(FORMAT))
-    handler.addFilter(ContextFilter())
+    traced = tracing.enabled()
+    handler.setFormatter(SafeFormatter(TRACED_FORMAT if traced else FORMAT))
+    handler.addFilter(TracedContextFilter() if traced else ContextFilter())
     handler.thoughts_handler = True
 
     root = logging.getLogger()

@@ -9,6 +9,8 @@ import contextvars
 import re
 import uuid
 
+from thoughts_common import tracing
+
 HEADER = "X-Request-ID"
 WSGI_KEY = "HTTP_X_REQUEST_ID"
 NO_REQUEST = "-"
@@ -56,7 +58,9 @@ def init_flask(app):
 
     @app.before_request
     def _bind_request_id():
-        g.request_id_token = current.set(request.environ.get(WSGI_KEY, NO_REQUEST))
+        value = request.environ.get(WSGI_KEY, NO_REQUEST)
+        g.request_id_token = current.set(value)
+        tracing.tag_request(value)
 
     @app.teardown_request
     def _unbind_request_id(_exc):

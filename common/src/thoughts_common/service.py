@@ -7,7 +7,7 @@ import sqlalchemy.exc
 from flask import Flask, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from thoughts_common import database, health, inputs, limits, logconfig, metrics, request_id, tokens
+from thoughts_common import database, health, inputs, limits, logconfig, metrics, request_id, tokens, tracing
 from thoughts_common.auth import PUBLIC_KEY_CONFIG
 from thoughts_common.database import Database
 
@@ -33,6 +33,7 @@ def create_flask_app(import_name, tag, database_url, config=None):
     ``tag`` is the syslog program name (e.g. ``users_backend``). Returns the
     app; its database is ``app.extensions["database"]``.
     """
+    tracing.start(tag)
     logconfig.configure(tag)
     app = ServiceFlask(import_name)
     app.config.update(
@@ -49,6 +50,8 @@ def create_flask_app(import_name, tag, database_url, config=None):
     else:
         app.config[PUBLIC_KEY_CONFIG] = tokens.require_public_key(PUBLIC_KEY_CONFIG)
 
+    # First: its span is open before our hooks run, so their lines carry the trace id.
+    tracing.instrument_flask(app)
     request_id.init_flask(app)
     _log_requests(app)
     _json_errors(app)
@@ -56,6 +59,7 @@ def create_flask_app(import_name, tag, database_url, config=None):
 
     database = Database(database_url)
     database.init_app(app)
+    tracing.instrument_engine(database.engine)
     health.init_app(app, database.ping)
     app.extensions["metrics"] = metrics.init_app(app)
     # Outermost: oversized requests are refused before anything parses them.

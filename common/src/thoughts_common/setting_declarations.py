@@ -284,6 +284,23 @@ DECLARED = [
         "bench` measures the difference)",
     ),
     _setting(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "str",
+        None,
+        (*SERVICES, BENCH),
+        "turns tracing on: spans go over OTLP/HTTP to `<endpoint>/v1/traces` (e.g. `http://127.0.0.1:4318`; "
+        "Jaeger's collector), and log lines gain the trace id; unset: no tracing and nothing of OpenTelemetry "
+        "loaded. OpenTelemetry's own `OTEL_*` variables (e.g. `OTEL_TRACES_SAMPLER`) apply; `make bench` passes it "
+        "to the services it measures with logs and metrics on",
+    ),
+    _setting(
+        "OTEL_SERVICE_NAME",
+        "str",
+        None,
+        SERVICES,
+        "the service's name in the traces; unset: its syslog tag (`frontend`, `thoughts_backend`, `users_backend`)",
+    ),
+    _setting(
         "FEATURE_SIGNUP",
         "bool",
         False,

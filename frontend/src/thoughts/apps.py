@@ -4,7 +4,7 @@ from django.apps import AppConfig
 from django.core.signals import request_finished
 
 from thoughts import request_ids
-from thoughts_common import logconfig
+from thoughts_common import logconfig, tracing
 
 TAG = "frontend"
 
@@ -27,6 +27,9 @@ class ThoughtsConfig(AppConfig):
     verbose_name = "Thoughts"
 
     def ready(self):
+        # With OTEL_EXPORTER_OTLP_ENDPOINT: traces, instrumented before Django loads the middleware.
+        if tracing.start(TAG):
+            tracing.instrument_django()
         # The book's line format, to syslog (tag "frontend") or stderr.
         handler = logconfig.configure(TAG)
         handler.addFilter(SuspiciousRequestsAreWarnings())

@@ -7,7 +7,7 @@ from django.core.exceptions import BadRequest
 from django.shortcuts import render
 
 from thoughts import backends, request_ids, session
-from thoughts_common import inputs, logconfig, request_id
+from thoughts_common import inputs, logconfig, request_id, tracing
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request.request_id = request_ids.bind(request_id.accept_or_create(request.META.get(request_id.WSGI_KEY)))
+        tracing.tag_request(request.request_id)
         started = time.perf_counter()
         logger.info("REQUEST %s %s", request.method, request.get_full_path())
 
