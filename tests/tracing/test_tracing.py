@@ -17,13 +17,15 @@ import uuid
 
 import frontend_testing as ft
 import pytest
+import requests
 from otlp_receiver import OtlpReceiver
 from repository_paths import ROOT
 from rsyslog_server import LOG_LINE
 from running_system import Browser
 
 from thoughts_common import tracing
-from thoughts_common.testing.network import free_port, wait_until
+from thoughts_common.testing import services
+from thoughts_common.testing.network import wait_until
 
 SERVER, CLIENT = 2, 3  # OTLP's span kinds
 SERVICES = ("users_backend", "thoughts_backend", "frontend")
@@ -55,16 +57,14 @@ def clicks(receiver, start_rsyslog, key_files, tmp_path):
             started.append(backends[name].process)
         for backend in backends.values():
             backend.process.wait_healthy()
+            assert requests.get(f"{backend.base}/readyz", timeout=5).status_code == 200
         frontend = ft.start_frontend(
-            ft.clean_environ(
-                DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
-                JWT_PUBLIC_KEY_FILE=key_files[1],
-                USER_BACKEND_URL=backends["users_backend"].base,
-                THOUGHTS_BACKEND_URL=backends["thoughts_backend"].base,
-                PROMETHEUS_MULTIPROC_DIR=tmp_path / "frontend-metrics",
-                HTTP_BIND=f"127.0.0.1:{free_port()}",
-                SYSLOG_HOST="127.0.0.1",
-                SYSLOG_PORT=rsyslog.port,
+            services.environment(
+                "frontend",
+                tmp_path / "frontend",
+                key_files,
+                rsyslog.port,
+                backends=(backends["users_backend"].base, backends["thoughts_backend"].base),
                 **traced_env(receiver),
             )
         )
@@ -111,6 +111,16 @@ def lines_of(rsyslog, request_id, tags):
         return lines if {line["tag"] for line in lines} >= set(tags) else None
 
     return wait_until(logged, 15, interval=0.2, message=f"the lines of {request_id} from {tags}")
+
+
+def test_readiness_probes_are_not_traced(clicks, receiver):
+    """The clicks fixture probed each backend's /readyz: its database ping is no trace of its own."""
+    spans = receiver.spans()
+    assert spans
+    roots = [span for span in spans if not span.parent_span_id]
+    assert {(span.service, span.kind) for span in roots} == {("frontend", SERVER)}, [
+        (span.service, span.name) for span in roots
+    ]
 
 
 def test_one_click_is_one_trace_through_frontend_backend_and_sql(clicks, receiver):

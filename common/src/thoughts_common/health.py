@@ -5,6 +5,8 @@ import logging
 import threading
 import time
 
+from thoughts_common import tracing
+
 logger = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 2.0
@@ -27,7 +29,7 @@ def check_ready(check, timeout=READY_TIMEOUT_SECONDS):
     with _running_lock:
         future, started = _running.get(check, (None, 0.0))
         if future is None or future.done():
-            future, started = _checker.submit(check), time.monotonic()
+            future, started = _checker.submit(_untraced, check), time.monotonic()
             _running[check] = (future, started)
     try:
         future.result(timeout=max(0.0, started + timeout - time.monotonic()))
@@ -36,6 +38,11 @@ def check_ready(check, timeout=READY_TIMEOUT_SECONDS):
     except Exception as exc:  # any driver error means "not ready"
         return type(exc).__name__
     return None
+
+
+def _untraced(check):
+    with tracing.untraced():
+        check()
 
 
 def init_app(app, check):
