@@ -111,6 +111,14 @@ def test_check_reads_every_setting_of_a_service_and_stops_at_a_wrong_one():
     assert settings.check(settings.THOUGHTS, {"DJANGO_DEBUG": "x"})
 
 
+def test_check_leaves_out_what_the_app_factory_is_given(tmp_path):
+    # make exports JWT_PUBLIC_KEY_FILE=var/keys/public.pem, which a fresh clone does not have yet.
+    environ = {"JWT_PUBLIC_KEY_FILE": str(tmp_path / "missing.pem")}
+    with pytest.raises(SettingError, match=r"^JWT_PUBLIC_KEY_FILE=.* cannot be read"):
+        settings.check(settings.THOUGHTS, environ)
+    assert "JWT_PUBLIC_KEY" not in settings.check(settings.THOUGHTS, environ, given={"JWT_PUBLIC_KEY": "a key"})
+
+
 def test_refuse_to_start_turns_a_setting_error_into_one_line_and_exit_status_1():
     with pytest.raises(SystemExit) as stopped, settings.refuse_to_start():
         get("METRICS_ENABLED", {"METRICS_ENABLED": "maybe"})

@@ -153,9 +153,16 @@ def without_settings(environ=None):
     return {k: v for k, v in _environ(environ).items() if k not in ours and not k.startswith(FEATURE_PREFIX)}
 
 
-def check(reader, environ=None):
-    """Every setting ``reader`` (e.g. USERS) reads, parsed once: a wrong value raises before anything starts."""
-    return {setting.name: get(setting.name, environ) for setting in DECLARED if reader in setting.readers}
+def check(reader, environ=None, given=()):
+    """Every setting ``reader`` (e.g. USERS) reads, parsed once: a wrong value raises before anything starts.
+
+    Names in ``given`` are left out: an app factory's ``config`` gives them instead of the environment.
+    """
+    return {
+        setting.name: get(setting.name, environ)
+        for setting in DECLARED
+        if reader in setting.readers and setting.name not in given
+    }
 
 
 @contextlib.contextmanager

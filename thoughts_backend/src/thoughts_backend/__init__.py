@@ -11,7 +11,7 @@ def create_app(config=None):
 
     Every setting the service reads is checked first: a wrong one stops the start (SettingError).
     """
-    settings.check(settings.THOUGHTS)
+    settings.check(settings.THOUGHTS, given=config or ())
     config = {"DATABASE_URL": database.database_url(TAG), **(config or {})}
 
     app = create_flask_app(__name__, TAG, config["DATABASE_URL"], config)

@@ -12,7 +12,7 @@ def create_app(config=None):
 
     Every setting the service reads is checked first: a wrong one stops the start (SettingError).
     """
-    settings.check(settings.USERS)
+    settings.check(settings.USERS, given=config or ())
     config = {
         "DATABASE_URL": database.database_url(TAG),
         "FEATURE_SIGNUP": features.enabled("signup"),
