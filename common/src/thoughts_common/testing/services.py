@@ -14,7 +14,18 @@ from thoughts_common import settings
 from thoughts_common.testing.network import free_port
 from thoughts_common.testing.processes import ServerProcess
 
-REPO = Path(__file__).resolve().parents[4]
+
+def _repository():
+    """The folder holding common/ and the services: where the tests run (a service's folder, the
+    repository's root, or /srv/thoughts/<service> in a test image, where this library is installed
+    in site-packages), else this file's checkout (an editable install)."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "common" / "uwsgi" / "base.ini").is_file():
+            return folder
+    return Path(__file__).resolve().parents[4]
+
+
+REPO = _repository()
 BIN = Path(sys.executable).parent
 BACKENDS = ("users_backend", "thoughts_backend")
 SERVICES = (*BACKENDS, "frontend")
