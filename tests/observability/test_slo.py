@@ -1,6 +1,5 @@
 """metrics/slo: the objectives, the rules and dashboards generated from them, and the histograms they need."""
 
-import os
 import subprocess
 import sys
 
@@ -13,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from repository_paths import PROMETHEUS_DIR, ROOT
 from yaml_files import read_yaml
 
-from thoughts_common import metrics
+from thoughts_common import metrics, settings
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +146,11 @@ def test_the_frontend_has_a_histogram_bucket_at_its_latency_threshold(objectives
     script = (
         "import django; django.setup(); from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS as b; print(*b)"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mythoughts.settings", "DJANGO_SECRET_KEY": "slo-test"}
+    env = {
+        **settings.without_settings(),
+        "DJANGO_SETTINGS_MODULE": "mythoughts.settings",
+        "DJANGO_SECRET_KEY": "slo-test",
+    }
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT / "frontend", env=env, capture_output=True, text=True, check=False
     )
