@@ -42,7 +42,7 @@ def count(url, **where):
 def test_migrate_seed_and_load(env):
     migrated = run(env, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert "thoughts database at revision 0003" in migrated.stdout
+    assert "thoughts database at revision 0004" in migrated.stdout
 
     first, second = run(env, "seed-demo"), run(env, "seed-demo")
     assert first.stdout == "added 5 demo thoughts\n"

@@ -10,6 +10,8 @@ from thoughts_common import database, migrations
 
 TRIGRAM_INDEX = "ix_thoughts_text_trgm"
 SQLITE_INDEX = "thoughts_search"
+USERNAME_INDEX = "ix_thoughts_username_id"
+OLD_USERNAME_INDEX = "ix_thoughts_username"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,8 +42,8 @@ def test_upgrade_to_head_and_downgrade_to_base(empty_database, engine_for):
     engine = engine_for(empty_database)
     migrations.upgrade(MIGRATIONS, empty_database)
     assert {"thoughts", "alembic_version"} <= set(inspect(engine).get_table_names())
-    assert migrations.current_heads(MIGRATIONS, empty_database) == {"0003"}
-    assert "ix_thoughts_username" in indexes(engine)
+    assert migrations.current_heads(MIGRATIONS, empty_database) == {"0004"}
+    assert USERNAME_INDEX in indexes(engine)
 
     migrations.downgrade(MIGRATIONS, empty_database)
     inspector = inspect(engine)
@@ -74,10 +76,30 @@ def test_models_match_the_migrations(empty_database, engine_for):
         assert compare_metadata(context, Base.metadata) == []
 
 
+def index_columns(engine):
+    return {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("thoughts")}
+
+
+def test_0004_puts_the_id_into_the_username_index_and_downgrade_takes_it_out(empty_database, engine_for):
+    engine = engine_for(empty_database)
+    migrations.upgrade(MIGRATIONS, empty_database, "0003")
+    assert index_columns(engine)[OLD_USERNAME_INDEX] == ["username"]
+
+    migrations.upgrade(MIGRATIONS, empty_database)
+    columns = index_columns(engine)
+    assert columns[USERNAME_INDEX] == ["username", "id"]
+    assert OLD_USERNAME_INDEX not in columns
+
+    migrations.downgrade(MIGRATIONS, empty_database, "0003")
+    columns = index_columns(engine)
+    assert columns[OLD_USERNAME_INDEX] == ["username"]
+    assert USERNAME_INDEX not in columns
+
+
 def test_sqlite_gets_no_gin_index(tmp_path, engine_for):
     url = f"sqlite:///{tmp_path / 'trgm.sqlite3'}"
     migrations.upgrade(MIGRATIONS, url)
-    assert indexes(engine_for(url)) == {"ix_thoughts_username"}
+    assert indexes(engine_for(url)) == {USERNAME_INDEX}
 
 
 @pytest.fixture
@@ -85,14 +107,15 @@ def postgres_url(postgres_server):
     return postgres_server.create_database("thoughts_trgm")
 
 
-def trigram_index(engine):
+def index_state(engine, name):
+    """(valid, definition) of the index, None when there is none."""
     with engine.connect() as connection:
         return connection.execute(
             text(
                 "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                 "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = :name"
             ),
-            {"name": TRIGRAM_INDEX},
+            {"name": name},
         ).one_or_none()
 
 
@@ -100,32 +123,33 @@ def test_postgresql_gets_a_valid_trigram_index_and_loses_it_on_downgrade(postgre
     engine = engine_for(postgres_url)
     migrations.upgrade(MIGRATIONS, postgres_url)
 
-    valid, definition = trigram_index(engine)
+    valid, definition = index_state(engine, TRIGRAM_INDEX)
     assert valid
     assert "USING gin" in definition and "gin_trgm_ops" in definition
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")).scalar() == 1
 
     migrations.downgrade(MIGRATIONS, postgres_url, "0001")
-    assert trigram_index(engine) is None
+    assert index_state(engine, TRIGRAM_INDEX) is None
     assert "thoughts" in inspect(engine).get_table_names()
 
 
-def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(postgres_url, engine_for):
+@pytest.mark.parametrize(("index", "built_by"), [(TRIGRAM_INDEX, "0002"), (USERNAME_INDEX, "0004")])
+def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(postgres_url, engine_for, index, built_by):
     engine = engine_for(postgres_url)
     migrations.upgrade(MIGRATIONS, postgres_url)
     # What a CREATE INDEX CONCURRENTLY that failed half-way leaves behind.
     with engine.begin() as connection:
         connection.execute(
             text("UPDATE pg_index SET indisvalid = false WHERE indexrelid = CAST(:name AS regclass)"),
-            {"name": TRIGRAM_INDEX},
+            {"name": index},
         )
-    command.stamp(migrations.config(MIGRATIONS, postgres_url), "0001")
-    assert trigram_index(engine)[0] is False
+    command.stamp(migrations.config(MIGRATIONS, postgres_url), str(int(built_by) - 1).zfill(4))
+    assert index_state(engine, index)[0] is False
 
     migrations.upgrade(MIGRATIONS, postgres_url)
 
-    assert trigram_index(engine)[0] is True
+    assert index_state(engine, index)[0] is True
 
 
 ROWS = 1_000_000

@@ -98,29 +98,76 @@ def test_a_users_thoughts_newest_first_use_an_index(session, filled, page):
     shown = plan(session, thoughts.for_user_statement("user7", page))
     assert_no_full_scan(filled, shown)
     if filled == "sqlite":
-        assert "USING INDEX ix_thoughts_username" in shown, shown
+        assert "USING INDEX ix_thoughts_username_id" in shown, shown
     rows = session.execute(thoughts.for_user_statement("user7", page)).all()
     ids = [row.id for row in rows]
     assert ids == sorted(ids, reverse=True) and len(ids) == page.limit + 1
 
 
-def test_a_rare_word_newest_first_on_a_million_rows_uses_the_trigram_index(postgres_server):
-    """As test_migrations' test of the ascending search: walking the primary key back would read every row."""
+@pytest.fixture(scope="module")
+def million(postgres_server):
+    """A million thoughts on PostgreSQL, migrated and analysed, between the oldest and the newest users' few.
+
+    ``oldtimer`` wrote the first three thoughts and ``newcomer`` the last three:
+    walking the primary key from the other end would read every row to find them.
+    """
     rows = 1_000_000
     url = postgres_server.create_database("thoughts_desc_plan")
     # Without the service's deadlines: filling a million rows takes longer than a request may.
     engine = create_engine(url, poolclass=NullPool)
     migrations.upgrade(MIGRATIONS, url, "0001")
+    few = "INSERT INTO thoughts (username, text, timestamp) SELECT :username, 'hi', now() FROM generate_series(1, 3)"
     with engine.begin() as connection:
+        connection.execute(text(few), {"username": "oldtimer"})
         connection.execute(text(FILL["postgresql"]), {"rows": rows})
         connection.execute(text("INSERT INTO thoughts (username, text, timestamp) VALUES ('b', 'A PLATYPUS!', now())"))
+        connection.execute(text(few), {"username": "newcomer"})
     migrations.upgrade(MIGRATIONS, url)
     with engine.begin() as connection:
         connection.execute(text("ANALYZE thoughts"))
+    yield engine
+    engine.dispose()
 
-    for page in (Page(order="desc"), Page(order="desc", before=rows // 2)):
-        shown = engine_plan(engine, thoughts.search_statement("platypus", page, "postgresql"))
+
+def test_a_rare_word_newest_first_on_a_million_rows_uses_the_trigram_index(million):
+    """As test_migrations' test of the ascending search: walking the primary key back would read every row."""
+    for page in (Page(order="desc"), Page(order="desc", before=500_000)):
+        shown = engine_plan(million, thoughts.search_statement("platypus", page, "postgresql"))
         assert "ix_thoughts_text_trgm" in shown, shown
         assert "Seq Scan" not in shown, shown
         assert "thoughts_pkey" not in shown, shown
-    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("username", "page"),
+    [
+        ("oldtimer", Page(order="desc")),
+        ("oldtimer", Page(order="desc", before=500_000)),
+        ("newcomer", Page()),
+        ("newcomer", Page(after=500_000)),
+    ],
+    ids=["oldtimer-newest", "oldtimer-before", "newcomer-oldest", "newcomer-after"],
+)
+def test_a_rare_users_page_on_a_million_rows_reads_the_username_index(million, username, page):
+    """Migration 0004's (username, id): no walk of the primary key past everyone else's thoughts.
+
+    (Sorting the user's three rows is what the planner may rightly choose.)
+    """
+    shown = engine_plan(million, thoughts.for_user_statement(username, page))
+    assert "ix_thoughts_username_id" in shown, shown
+    assert "Seq Scan" not in shown and "thoughts_pkey" not in shown, shown
+    with million.connect() as connection:
+        ids = [row.id for row in connection.execute(thoughts.for_user_statement(username, page))]
+    assert len(ids) == 3 and ids == sorted(ids, reverse=page.descending)
+
+
+@pytest.mark.parametrize("page", [Page(order="desc", before=500_000), Page(after=500_000)], ids=["desc", "asc"])
+def test_a_busy_users_page_on_a_million_rows_is_one_range_of_the_username_index(million, page):
+    """user7 wrote 10,000 of the thoughts: a page reads its 101 rows in order, without sorting the 10,000."""
+    shown = engine_plan(million, thoughts.for_user_statement("user7", page))
+    direction = "Index Scan Backward" if page.descending else "Index Scan"
+    assert f"{direction} using ix_thoughts_username_id" in shown, shown
+    assert "Sort" not in shown, shown
+    with million.connect() as connection:
+        ids = [row.id for row in connection.execute(thoughts.for_user_statement("user7", page))]
+    assert len(ids) == page.limit + 1 and ids == sorted(ids, reverse=page.descending)

@@ -39,6 +39,17 @@ def current_heads(script_location, url):
         engine.dispose()
 
 
+def invalid_index_exists(connection, name):
+    """True when an interrupted ``CREATE INDEX CONCURRENTLY`` left ``name`` behind, invalid (PostgreSQL)."""
+    return bool(
+        connection.exec_driver_sql(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %(name)s AND NOT i.indisvalid",
+            {"name": name},
+        ).first()
+    )
+
+
 def run_env(target_metadata, default_url=None):
     """The body of a backend's ``migrations/env.py``."""
     cfg = context.config

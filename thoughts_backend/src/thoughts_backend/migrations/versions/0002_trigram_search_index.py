@@ -15,6 +15,8 @@ Create Date: 2026-11-27
 
 from alembic import op
 
+from thoughts_common import migrations
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -33,7 +35,7 @@ def upgrade():
     # pg_trgm is a trusted extension: the database owner may create it.
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     with op.get_context().autocommit_block():
-        if _invalid_index_exists():
+        if migrations.invalid_index_exists(op.get_bind(), INDEX):
             # An interrupted concurrent build leaves an invalid index behind: build it anew.
             op.drop_index(INDEX, table_name="thoughts", postgresql_concurrently=True)
         op.create_index(
@@ -45,18 +47,6 @@ def upgrade():
             postgresql_concurrently=True,
             if_not_exists=True,
         )
-
-
-def _invalid_index_exists():
-    return bool(
-        op.get_bind()
-        .exec_driver_sql(
-            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %(name)s AND NOT i.indisvalid",
-            {"name": INDEX},
-        )
-        .first()
-    )
 
 
 def downgrade():
