@@ -1,5 +1,6 @@
 """Alertmanager configuration, the alert receiver, and an alert going end to end."""
 
+import datetime as dt
 import subprocess
 import time
 
@@ -197,3 +198,47 @@ def test_alertmanager_is_discovered_and_scraped(alerting_stack):
     for job in ("alertmanager", "prometheus"):
         query = f'up{{job="{job}"}} == 1'
         wait_until(lambda q=query: prometheus_api(alerting_stack, "query", query=q)["result"], 30, message=query)
+
+
+def test_a_budgets_page_holds_back_its_ticket_but_no_other(alerting_stack):
+    """The inhibition of alertmanager.yml: a fast burn silences the slow burn of the same job and SLO only."""
+    ends = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
+
+    def alert(name, job, slo, severity):
+        labels = {"alertname": name, "job": job, "slo": slo, "severity": severity, "test": "inhibition"}
+        return {"labels": labels, "endsAt": ends}
+
+    posted = [
+        alert("AvailabilityBudgetFastBurn", "thoughts_backend", "availability", "critical"),
+        alert("AvailabilityBudgetSlowBurn", "thoughts_backend", "availability", "warning"),
+        alert("LatencyBudgetSlowBurn", "thoughts_backend", "latency", "warning"),
+        alert("AvailabilityBudgetSlowBurn", "users_backend", "availability", "warning"),
+    ]
+    base = alerting_stack["alertmanager"].url
+    requests.post(f"{base}/api/v2/alerts", json=posted, timeout=5).raise_for_status()
+
+    def key(labels):
+        return labels["alertname"], labels["job"]
+
+    def states():
+        answer = requests.get(f"{base}/api/v2/alerts", params={"filter": 'test="inhibition"'}, timeout=5).json()
+        found = {key(entry["labels"]): entry["status"]["state"] for entry in answer}
+        return found if len(found) == len(posted) and "unprocessed" not in found.values() else None
+
+    held_back = ("AvailabilityBudgetSlowBurn", "thoughts_backend")
+    assert wait_until(states, timeout=30, interval=0.5, message="the posted alerts processed") == {
+        ("AvailabilityBudgetFastBurn", "thoughts_backend"): "active",
+        held_back: "suppressed",
+        ("LatencyBudgetSlowBurn", "thoughts_backend"): "active",
+        ("AvailabilityBudgetSlowBurn", "users_backend"): "active",
+    }
+
+    def delivered():
+        entries = read_alerts(alerting_stack["receiver"].alerts_file)
+        found = {key(entry["labels"]) for entry in entries if entry["labels"].get("test") == "inhibition"}
+        return found if len(found) >= len(posted) - 1 else None
+
+    # Each alert is a group of its own (alertname, job), all sent after the same group_wait.
+    wait_until(delivered, timeout=30, interval=0.5, message="the three unsuppressed alerts at the receiver")
+    time.sleep(3)
+    assert delivered() == {key(entry["labels"]) for entry in posted} - {held_back}
