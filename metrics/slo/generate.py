@@ -65,6 +65,9 @@ EXPORTERS = {
 }
 
 ERROR_RATIO = "job_slo:sli_error:ratio_rate{window}"
+ERROR_COUNT = "job_slo:sli_error:increase{window}"
+# The alerts' long windows: the bad requests in them are counted too (min_bad_requests).
+COUNT_WINDOWS = tuple(dict.fromkeys(long for alert in BURN_ALERTS for _, long, _ in alert["conditions"]))
 OBJECTIVE = "job_slo:objective:ratio"
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 
@@ -87,6 +90,9 @@ def load_objectives(path=OBJECTIVES):
                 raise ObjectivesError(f"{path}: {job}: {kind} objective {target} is not a percentage below 100")
         if not service["latency"].get("threshold_seconds", 0) > 0:
             raise ObjectivesError(f"{path}: {job}: latency needs threshold_seconds > 0")
+    minimum = objectives.get("min_bad_requests")
+    if not (isinstance(minimum, int) and not isinstance(minimum, bool) and minimum >= 1):
+        raise ObjectivesError(f"{path}: min_bad_requests must be a whole number of requests, at least 1")
     return objectives
 
 
@@ -118,6 +124,23 @@ def error_ratio_expr(job, service, kind, window):
     )
 
 
+def error_count_expr(job, service, kind, window):
+    """How many requests were bad over ``window`` (as rate() does, extrapolated to the window)."""
+    exporter = EXPORTERS[service["exporter"]]
+    selector = f'job="{job}"{exporter["matchers"]}'
+    if kind == "availability":
+        requests = f"sum by (job) (increase({exporter['responses']}{{{selector}}}[{window}]))"
+        return (
+            f'sum by (job) (increase({exporter["responses"]}{{{selector}, status=~"5.."}}[{window}]))\n'
+            f"or\n{requests} * 0\n"
+        )
+    le = bucket_label(service["latency"]["threshold_seconds"])
+    return (
+        f"sum by (job) (increase({exporter['duration']}_count{{{selector}}}[{window}]))\n"
+        f'-\nsum by (job) (increase({exporter["duration"]}_bucket{{{selector}, le="{le}"}}[{window}]))\n'
+    )
+
+
 def slo_groups(objectives):
     """One group per service: its recording rules, then its alerts.
 
@@ -145,9 +168,15 @@ def slo_groups(objectives):
                         "labels": labels,
                     }
                 )
-        rules += [
-            alert_rule(job, kind, alert, objectives["runbook_base_url"]) for kind in SLO_KINDS for alert in BURN_ALERTS
-        ]
+            for window in COUNT_WINDOWS:
+                rules.append(
+                    {
+                        "record": ERROR_COUNT.format(window=window),
+                        "expr": error_count_expr(job, service, kind, window),
+                        "labels": labels,
+                    }
+                )
+        rules += [alert_rule(job, kind, alert, objectives) for kind in SLO_KINDS for alert in BURN_ALERTS]
         groups.append({"name": f"slo-{job}", "rules": rules})
     return groups
 
@@ -156,14 +185,19 @@ def alert_name(kind, alert):
     return f"{kind.capitalize()}Budget{alert['name']}"
 
 
-def alert_rule(job, kind, alert, runbook_base_url):
+def alert_rule(job, kind, alert, objectives):
     selector = f'{{job="{job}", slo="{kind}"}}'
+    minimum = objectives["min_bad_requests"]
     branches = []
     for factor, long, short in alert["conditions"]:
         budget = f"on (job, slo) ({factor:g} * (1 - {OBJECTIVE}{selector}))"
         long_ratio = ERROR_RATIO.format(window=long) + selector
         short_ratio = ERROR_RATIO.format(window=short) + selector
-        branches.append(f"  (\n    {long_ratio} > {budget}\n    and\n    {short_ratio} > {budget}\n  )\n")
+        # Last, so the alert's value stays the long window's ratio (``and`` keeps the left side's).
+        enough = f"{ERROR_COUNT.format(window=long)}{selector} >= {minimum}"
+        branches.append(
+            f"  (\n    {long_ratio} > {budget}\n    and\n    {short_ratio} > {budget}\n    and\n    {enough}\n  )\n"
+        )
     windows = " or ".join(f"{factor:g}x over {long} and {short}" for factor, long, short in alert["conditions"])
     name = alert_name(kind, alert)
     failing = "failed (5xx)" if kind == "availability" else "were slower than the latency threshold"
@@ -179,7 +213,7 @@ def alert_rule(job, kind, alert, runbook_base_url):
                 f"{{{{ $value | humanizePercentage }}}} of the requests to {{{{ $labels.job }}}} {failing} "
                 f"over the long window; burn rate {windows} of the 30-day budget ({alert['what']})."
             ),
-            "runbook_url": f"{runbook_base_url}/{name}.md",
+            "runbook_url": f"{objectives['runbook_base_url']}/{name}.md",
         },
     }
 
@@ -195,8 +229,11 @@ RULES_HEADER = """\
 #   job_slo:sli_error:ratio_rate<window>{job, slo}  share of bad requests over
 #       5m, 30m, 1h, 2h, 6h, 1d, 3d (the alerts' windows) and 30d (the budget);
 #       NaN without traffic, so that an idle service never alerts
+#   job_slo:sli_error:increase<window>{job, slo}  how many requests were bad over
+#       the alerts' long windows (1h, 6h, 1d, 3d)
 #   <Kind>BudgetFastBurn (critical, page), <Kind>BudgetSlowBurn (warning, ticket)
 #       multi-window, multi-burn-rate alerts per job and slo (availability, latency),
+#       each branch also asking for min_bad_requests in its long window,
 #       in the group of each job after its ratios
 """
 

@@ -48,6 +48,9 @@ def test_a_changed_objective_makes_the_files_stale(generate, objectives):
         (lambda o: o["services"]["frontend"]["latency"].update(objective=0), "latency objective 0.0"),
         (lambda o: o["services"]["frontend"]["latency"].pop("threshold_seconds"), "threshold_seconds"),
         (lambda o: o["services"]["frontend"].update(exporter="rails"), "exporter must be one of"),
+        (lambda o: o.pop("min_bad_requests"), "min_bad_requests must be a whole number"),
+        (lambda o: o.update(min_bad_requests=0), "min_bad_requests must be a whole number"),
+        (lambda o: o.update(min_bad_requests=2.5), "min_bad_requests must be a whole number"),
     ],
 )
 def test_bad_objectives_are_refused_with_a_message(generate, objectives, tmp_path, change, message):
@@ -89,7 +92,11 @@ def test_every_slo_has_its_objective_and_error_ratio_over_every_window(generate,
             for window in ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"):
                 expr = records[(f"job_slo:sli_error:ratio_rate{window}", job, kind)]
                 assert f'job="{job}"' in expr and f"[{window}]" in expr
-    assert len(records) == 3 * 2 * 9
+            # the bad requests of the alerts' long windows, for min_bad_requests
+            for window in ("1h", "6h", "1d", "3d"):
+                expr = records[(f"job_slo:sli_error:increase{window}", job, kind)]
+                assert f'job="{job}"' in expr and "increase(" in expr and f"[{window}]" in expr
+    assert len(records) == 3 * 2 * (1 + 8 + 4)
 
 
 def test_the_alerts_are_the_workbooks_page_and_ticket_per_slo(objectives):
@@ -117,6 +124,8 @@ def test_the_alerts_are_the_workbooks_page_and_ticket_per_slo(objectives):
                     budget = f"({factor} * (1 - job_slo:objective:ratio{selector}))"
                     assert f"ratio_rate{long}{selector} > on (job, slo) {budget}" in expr
                     assert f"ratio_rate{short}{selector} > on (job, slo) {budget}" in expr
+                    minimum = objectives["min_bad_requests"]
+                    assert f"job_slo:sli_error:increase{long}{selector} >= {minimum}" in expr
     assert {group["name"] for group in slo_rules()} == {f"slo-{job}" for job in objectives["services"]}
 
 
