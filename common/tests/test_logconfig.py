@@ -1,9 +1,12 @@
 import logging
 import re
+import socket
+import time
 
 import pytest
 
 from thoughts_common import logconfig, request_id
+from thoughts_common.testing.network import SyslogReceiver
 
 
 @pytest.fixture
@@ -126,23 +129,90 @@ def test_truncation_counts_characters_and_keeps_utf8_whole():
     assert logconfig.truncate("short", limit=60) == "short"
 
 
+class Resolver:
+    """A stand-in for DNS: the names of ``table`` resolve as given, every other name as the system's resolver does."""
+
+    def __init__(self, monkeypatch, **table):
+        self.table = table
+        self.asked = []
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host, port, family=0, type=0, *args):
+            self.asked.append(host)
+            if host not in self.table:
+                return real(host, port, family, type, *args)
+            if self.table[host] is None:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return [(socket.AF_INET, socket.SOCK_DGRAM, 17, "", (self.table[host], port))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def syslog_by_name(monkeypatch):
+    """``configure(name, port)``: the root logger sending to the receiver by that name; restored afterwards."""
+
+    def configure(name, port):
+        monkeypatch.setenv("SYSLOG_HOST", name)
+        monkeypatch.setenv("SYSLOG_PORT", str(port))
+        return logconfig.configure("by_name")
+
+    yield configure
+    monkeypatch.delenv("SYSLOG_HOST")
+    logconfig.configure("x")
+
+
 def test_a_receiver_name_that_does_not_resolve_yet_neither_stops_the_service_nor_loses_later_lines(
-    monkeypatch, capsys, syslog_receiver
+    monkeypatch, capsys, syslog_receiver, syslog_by_name
 ):
     # Compose and Kubernetes may start a service before the syslog receiver's name resolves.
-    monkeypatch.setenv("SYSLOG_HOST", "syslog-not-started-yet.invalid")
-    monkeypatch.setenv("SYSLOG_PORT", str(syslog_receiver.port))
-    try:
-        handler = logconfig.configure("late_receiver")
-        for _ in range(3):
-            logging.getLogger("x").warning("dropped while the name does not resolve")
-        warnings = capsys.readouterr().err.splitlines()
-        assert len(warnings) == 1 and "syslog-not-started-yet.invalid" in warnings[0], warnings
-        # The name resolves now (as DNS would once the receiver is up): the next line arrives.
-        handler.address = ("127.0.0.1", syslog_receiver.port)
-        logging.getLogger("x").warning("arrives once the name resolves")
-        assert syslog_receiver.wait_for("late_receiver: ", "arrives once the name resolves")
-        assert not syslog_receiver.containing("dropped while")
-    finally:
-        monkeypatch.delenv("SYSLOG_HOST")
-        logconfig.configure("x")
+    dns = Resolver(monkeypatch, **{"syslog-not-started-yet.test": None})
+    syslog_by_name("syslog-not-started-yet.test", syslog_receiver.port)
+    for _ in range(3):
+        logging.getLogger("x").warning("dropped while the name does not resolve")
+    warnings = capsys.readouterr().err.splitlines()
+    assert len(warnings) == 1 and "syslog-not-started-yet.test" in warnings[0], warnings
+    # Every line asked again (and the constructor once).
+    assert dns.asked.count("syslog-not-started-yet.test") == 4
+
+    dns.table["syslog-not-started-yet.test"] = "127.0.0.1"
+    logging.getLogger("x").warning("arrives once the name resolves")
+    assert syslog_receiver.wait_for("by_name: ", "arrives once the name resolves")
+    assert not syslog_receiver.containing("dropped while")
+
+
+def test_the_receivers_name_is_looked_up_once_not_for_every_line(monkeypatch, syslog_receiver, syslog_by_name):
+    # "localhost" goes through the system's resolver (/etc/hosts), as a service name goes through DNS.
+    dns = Resolver(monkeypatch)
+    handler = syslog_by_name("localhost", syslog_receiver.port)
+    for number in range(100):
+        logging.getLogger("x").warning("line %d", number)
+    assert syslog_receiver.wait_for("by_name: ", "line 99")
+    assert len(syslog_receiver.containing("by_name: ")) == 100
+    # The address lines are sent to is numeric: the kernel, not the resolver, routes them.
+    assert handler.address == ("127.0.0.1", syslog_receiver.port)
+    # Once by Python's constructor, once for the first line.
+    assert dns.asked.count("localhost") == 2
+
+
+def test_a_receiver_that_moves_is_found_again_and_a_failed_lookup_keeps_the_last_address(
+    monkeypatch, syslog_receiver, syslog_by_name
+):
+    """A recreated receiver container comes back on another address under the same name."""
+    monkeypatch.setattr(logconfig.TaggedSysLogHandler, "RESOLVE_EVERY_SECONDS", 0.5)
+    dns = Resolver(monkeypatch, **{"syslog.test": "127.0.0.1"})
+    with SyslogReceiver("127.0.0.2", syslog_receiver.port) as moved:
+        syslog_by_name("syslog.test", syslog_receiver.port)
+        logging.getLogger("x").warning("first")
+        dns.table["syslog.test"] = "127.0.0.2"
+        logging.getLogger("x").warning("second, within the lookup's lifetime")
+        time.sleep(0.6)
+        logging.getLogger("x").warning("third, after it")
+        assert moved.wait_for("by_name: ", "third, after it")
+        assert syslog_receiver.wait_for("by_name: ", "second, within")
+        assert [len(r.containing("by_name: ")) for r in (syslog_receiver, moved)] == [2, 1]
+
+        dns.table["syslog.test"] = None
+        time.sleep(0.6)
+        logging.getLogger("x").warning("fourth, while DNS fails")
+        assert moved.wait_for("by_name: ", "fourth, while DNS fails")

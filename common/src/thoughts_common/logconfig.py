@@ -11,6 +11,7 @@ import logging.handlers
 import re
 import socket
 import sys
+import time
 
 from thoughts_common import request_id, settings, tracing
 
@@ -93,13 +94,23 @@ class SafeFormatter(logging.Formatter):
 class TaggedSysLogHandler(logging.handlers.SysLogHandler):
     """SysLogHandler over UDP that names its program (Python's sends no tag).
 
+    The receiver's name is looked up once every ``RESOLVE_EVERY_SECONDS``, not
+    for every line: given a name, Python's handler asks the resolver (in
+    containers, a DNS server) with each datagram it sends. A receiver that moves
+    (a recreated container) is found again within that time.
+
     A receiver whose name does not resolve yet (its container or pod starts
     after ours) does not stop the service: lines are dropped, with one warning
     on stderr, and every line tries the name again, so logging resumes by itself.
+    Once it has resolved, a failed lookup keeps the address it had.
     """
+
+    RESOLVE_EVERY_SECONDS = 10.0
 
     def __init__(self, tag, host, port):
         self._warned = False
+        self._receiver = (host, port)
+        self._resolved_at = None
         super().__init__(address=(host, port), facility=self.LOG_USER, socktype=socket.SOCK_DGRAM)
         self.ident = f"{tag}: "
 
@@ -109,12 +120,33 @@ class TaggedSysLogHandler(logging.handlers.SysLogHandler):
         try:
             super().createSocket()
         except OSError as exc:
-            if not self._warned:
-                self._warned = True
-                host, port = self.address
-                sys.stderr.write(
-                    f"syslog receiver {host}:{port} unreachable ({exc}); log lines are dropped until it is\n"
-                )
+            self._warn(exc)
+
+    def _warn(self, exc):
+        if not self._warned:
+            self._warned = True
+            host, port = self._receiver
+            sys.stderr.write(f"syslog receiver {host}:{port} unreachable ({exc}); log lines are dropped until it is\n")
+
+    def _resolve(self):
+        now = time.monotonic()
+        if self._resolved_at is not None and now - self._resolved_at < self.RESOLVE_EVERY_SECONDS:
+            return
+        host, port = self._receiver
+        family = self.socket.family if self.socket is not None else socket.AF_UNSPEC
+        try:
+            [(_, _, _, _, address), *_] = socket.getaddrinfo(host, port, family, socket.SOCK_DGRAM)
+        except OSError as exc:
+            if self._resolved_at is None:
+                self._warn(exc)
+            return
+        self.address = address
+        self._resolved_at = now
+
+    def emit(self, record):
+        self._resolve()
+        if self._resolved_at is not None:
+            super().emit(record)
 
     def handleError(self, record):
         # A syslog receiver that is down must never break a request.

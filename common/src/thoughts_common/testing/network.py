@@ -29,11 +29,11 @@ _SYSLOG = re.compile(r"^<(?P<pri>\d+)>(?P<rest>.*)$", re.DOTALL)
 
 
 class SyslogReceiver:
-    """A UDP syslog listener on 127.0.0.1 keeping every message it receives."""
+    """A UDP syslog listener on 127.0.0.1 (or another loopback address) keeping every message it receives."""
 
-    def __init__(self):
+    def __init__(self, host="127.0.0.1", port=0):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, port))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.messages = []
