@@ -21,8 +21,9 @@ from psycopg import sql
 from sqlalchemy import create_engine, func, insert, select, text
 
 from thoughts_backend import textsearch
-from thoughts_backend.models import TEXT_MAX_LENGTH, Thought, utcnow
+from thoughts_backend.models import Thought, utcnow
 from thoughts_backend.seeding import synthetic_text
+from thoughts_common.contract import THOUGHT_MAX_LENGTH
 
 from .services import BIN
 
@@ -106,7 +107,7 @@ def rows(count):
     for i in range(count):
         body = synthetic_text(rng)
         if i in rare:
-            body = f"{body[: TEXT_MAX_LENGTH - len(RARE_WORD) - 1]} {RARE_WORD}".strip()
+            body = f"{body[: THOUGHT_MAX_LENGTH - len(RARE_WORD) - 1]} {RARE_WORD}".strip()
         username = BRUCE if i in bruce else f"synthetic_{rng.randrange(1000):04d}"
         yield username, body, start + dt.timedelta(seconds=i)
 

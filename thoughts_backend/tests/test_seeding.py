@@ -1,7 +1,8 @@
 from sqlalchemy import func, select
 
 from thoughts_backend import seeding
-from thoughts_backend.models import TEXT_MAX_LENGTH, Thought
+from thoughts_backend.models import Thought
+from thoughts_common.contract import THOUGHT_MAX_LENGTH
 
 
 def test_demo_thoughts_are_added_once(client, session, bruce, stephen):
@@ -34,7 +35,7 @@ def test_synthetic_load_inserts_exactly_count_in_batches(session):
     assert batches == [1000, 1000, 345]
     assert session.scalar(select(func.count()).select_from(Thought)) == 2345
     assert session.scalar(select(func.count(func.distinct(Thought.username)))) <= 7
-    assert session.scalar(select(func.max(func.length(Thought.text)))) <= TEXT_MAX_LENGTH
+    assert session.scalar(select(func.max(func.length(Thought.text)))) <= THOUGHT_MAX_LENGTH
     assert session.scalar(select(func.min(func.length(Thought.text)))) > 0
 
 

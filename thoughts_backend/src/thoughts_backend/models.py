@@ -5,8 +5,7 @@ import datetime as dt
 from sqlalchemy import DateTime, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from thoughts_common.contract import THOUGHT_MAX_LENGTH as TEXT_MAX_LENGTH
-from thoughts_common.contract import USERNAME_MAX_LENGTH
+from thoughts_common.contract import THOUGHT_MAX_LENGTH, USERNAME_MAX_LENGTH
 
 
 def utcnow():
@@ -25,5 +24,5 @@ class Thought(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), nullable=False)
-    text: Mapped[str] = mapped_column(String(TEXT_MAX_LENGTH), nullable=False)
+    text: Mapped[str] = mapped_column(String(THOUGHT_MAX_LENGTH), nullable=False)
     timestamp: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

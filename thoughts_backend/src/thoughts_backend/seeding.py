@@ -6,7 +6,8 @@ import random
 
 from sqlalchemy import insert, select
 
-from thoughts_backend.models import TEXT_MAX_LENGTH, Thought, utcnow
+from thoughts_backend.models import Thought, utcnow
+from thoughts_common.contract import THOUGHT_MAX_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def seed_demo(session):
 
 def synthetic_text(rng):
     words = rng.choices(WORDS, k=rng.randint(3, 30))
-    return " ".join(words)[:TEXT_MAX_LENGTH].strip()
+    return " ".join(words)[:THOUGHT_MAX_LENGTH].strip()
 
 
 def synthetic_rows(count, users, rng):
