@@ -1,6 +1,6 @@
 """The three services under their own uwsgi.ini, the ceiling app, and a UDP sink for their logs.
 
-Started as the tests start them (frontend/tests/frontend_testing.py: a clean
+Started as the tests start them (thoughts_common.testing.services: a clean
 environment, uWSGI with the service's ini, healthy when ``/healthz`` answers).
 """
 
@@ -14,10 +14,9 @@ from pathlib import Path
 from thoughts_common import settings, tracing
 from thoughts_common.testing.network import free_port
 from thoughts_common.testing.processes import ServerProcess
+from thoughts_common.testing.services import clean_environ, uwsgi
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "frontend" / "tests"))
-import frontend_testing  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CEILING_INI = Path(__file__).with_name("ceiling.ini")
@@ -103,8 +102,8 @@ def _start(name, folder, env, profile):
         ini = profile_ini(folder, name)
         env.update(BENCH_PROFILE_APP=WSGI_APPS[name], BENCH_PROFILE_DIR=str(Path(folder) / "profiles"))
         (Path(folder) / "profiles").mkdir(exist_ok=True)
-    env = frontend_testing.clean_environ(**env)
-    process = frontend_testing.uwsgi(ini, env, f"http://{env['HTTP_BIND']}/healthz")
+    env = clean_environ(**env)
+    process = uwsgi(ini, env, f"http://{env['HTTP_BIND']}/healthz")
     return Service(name, process, env)
 
 
@@ -148,7 +147,7 @@ def start_stack(stack, folder, databases, keys, sink, observability=True, profil
 
 
 def start_ceiling(stack, folder, sink):
-    env = frontend_testing.clean_environ(
+    env = clean_environ(
         HTTP_BIND=f"127.0.0.1:{free_port()}",
         SYSLOG_HOST="127.0.0.1",
         SYSLOG_PORT=sink.port,

@@ -14,11 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import frontend_testing as ft
 import pytest
 import requests
 
 from thoughts_common import tokens
+from thoughts_common.testing import services
 from thoughts_common.testing.network import free_port
 from thoughts_common.testing.postgres import unavailable
 
@@ -39,7 +39,7 @@ def schemathesis():
 def start(name, folder, key_files, database_url, **extra):
     """The backend ``name`` under uWSGI on ``database_url``, migrated, with the demo users/thoughts and an admin."""
     command = Path(sys.executable).parent / name.replace("_", "-")
-    env = ft.clean_environ(
+    env = services.clean_environ(
         DATABASE_URL=database_url,
         JWT_PRIVATE_KEY_FILE=key_files[0],
         JWT_PUBLIC_KEY_FILE=key_files[1],
@@ -53,7 +53,7 @@ def start(name, folder, key_files, database_url, **extra):
     for step in steps:
         subprocess.run([command, *step], env=env, check=True, capture_output=True, text=True)
     base = f"http://{env['HTTP_BIND']}"
-    process = ft.uwsgi(ROOT / name / "uwsgi.ini", env, f"{base}/healthz").wait_healthy()
+    process = services.uwsgi(ROOT / name / "uwsgi.ini", env, f"{base}/healthz").wait_healthy()
     process.base = base
     return process
 

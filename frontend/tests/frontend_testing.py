@@ -8,7 +8,6 @@ from pathlib import Path
 import requests
 
 from thoughts_common.testing import services
-from thoughts_common.testing.services import BIN, clean_environ, uwsgi  # noqa: F401 (used by tests/ and bench/)
 
 FRONTEND_DIR = Path(__file__).resolve().parents[1]
 REPO = FRONTEND_DIR.parent

@@ -5,7 +5,9 @@ import stat
 import subprocess
 import sys
 
-from frontend_testing import BIN, FRONTEND_DIR, clean_environ
+from frontend_testing import FRONTEND_DIR
+
+from thoughts_common.testing.services import BIN, clean_environ
 
 SHOW = (
     "import json, django; from django.conf import settings as s; django.setup(); "

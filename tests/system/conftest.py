@@ -23,6 +23,7 @@ from repository_paths import ROOT
 from rsyslog_server import RsyslogServer
 from running_system import System, run_traffic
 
+from thoughts_common.testing import services
 from thoughts_common.testing.network import free_port
 
 ARTIFACTS_FOLDER = ("test-artifacts", "system")
@@ -64,7 +65,7 @@ def stack(
             backend.process.wait_healthy()
             backend.address = backend.env["HTTP_BIND"]
 
-        frontend_env = ft.clean_environ(
+        frontend_env = services.clean_environ(
             DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
             JWT_PUBLIC_KEY_FILE=key_files[1],
             USER_BACKEND_URL=users.base,

@@ -176,7 +176,7 @@ APPS = {
 def test_with_tracing_off_no_opentelemetry_module_is_loaded_and_lines_are_the_books(
     service, on, receiver, key_files, tmp_path
 ):
-    env = ft.clean_environ(
+    env = services.clean_environ(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         JWT_PRIVATE_KEY_FILE=key_files[0],
         JWT_PUBLIC_KEY_FILE=key_files[1],
