@@ -14,7 +14,7 @@ cost): no ``/metrics`` route and no per-request hooks.
 import os
 from pathlib import Path
 
-from thoughts_common import settings, uwsgi_metrics
+from thoughts_common import settings, uwsgi_metrics, uwsgi_runtime
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 ENABLED_ENV = "METRICS_ENABLED"
@@ -25,11 +25,8 @@ SLO_LATENCY_BUCKET = 0.3
 
 
 def _in_uwsgi_worker():
-    try:
-        import uwsgi
-    except ImportError:
-        return False
-    return uwsgi.worker_id() > 0
+    uwsgi = uwsgi_runtime.module()
+    return uwsgi is not None and uwsgi.worker_id() > 0
 
 
 SettingError = settings.SettingError

@@ -17,7 +17,7 @@ is shut down (atexit), which sends the spans still queued.
 import contextlib
 import logging
 
-from thoughts_common import settings
+from thoughts_common import settings, uwsgi_runtime
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 # The span attribute that holds the request id: one id finds the other.
@@ -50,10 +50,7 @@ def start(tag):
         return _on
     _on = True
     service_name = settings.get("OTEL_SERVICE_NAME") or tag
-    try:
-        import uwsgi
-    except ImportError:
-        uwsgi = None
+    uwsgi = uwsgi_runtime.module()
     if uwsgi is not None and uwsgi.worker_id() == 0:
         # In uWSGI's master, before the fork (with lazy-apps the app loads in a worker: id > 0).
         from uwsgidecorators import postfork

@@ -9,7 +9,7 @@ import os
 
 from prometheus_client import Gauge
 
-from thoughts_common import metrics_files
+from thoughts_common import metrics_files, uwsgi_runtime
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -34,9 +34,8 @@ def _rss_bytes(pid):
 
 
 def update():
-    try:
-        import uwsgi
-    except ImportError:
+    uwsgi = uwsgi_runtime.module()
+    if uwsgi is None:
         return
     me = uwsgi.worker_id()
     workers = [w for w in uwsgi.workers() if w.get("pid")]
