@@ -107,38 +107,33 @@ def bucket_label(seconds):
     return repr(float(seconds))
 
 
-def error_ratio_expr(job, service, kind, window):
+def sli_terms(job, service, kind, window, function):
+    """(bad, every): PromQL for the SLO's bad requests and for all requests over ``window``, summed by job.
+
+    ``function`` is ``rate`` (for the ratios) or ``increase`` (for the counts).
+    """
     exporter = EXPORTERS[service["exporter"]]
     selector = f'job="{job}"{exporter["matchers"]}'
     if kind == "availability":
-        requests = f"sum by (job) (rate({exporter['responses']}{{{selector}}}[{window}]))"
+        every = f"sum by (job) ({function}({exporter['responses']}{{{selector}}}[{window}]))"
         # No 5xx series at all is 0 errors, not "no data".
-        return (
-            f'(\n  sum by (job) (rate({exporter["responses"]}{{{selector}, status=~"5.."}}[{window}]))\n'
-            f"  or\n  {requests} * 0\n)\n/\n{requests}\n"
-        )
+        failed = f'sum by (job) ({function}({exporter["responses"]}{{{selector}, status=~"5.."}}[{window}]))'
+        return f"(\n  {failed}\n  or\n  {every} * 0\n)", every
     le = bucket_label(service["latency"]["threshold_seconds"])
-    return (
-        f'1 - (\n  sum by (job) (rate({exporter["duration"]}_bucket{{{selector}, le="{le}"}}[{window}]))\n'
-        f"  /\n  sum by (job) (rate({exporter['duration']}_count{{{selector}}}[{window}]))\n)\n"
-    )
+    every = f"sum by (job) ({function}({exporter['duration']}_count{{{selector}}}[{window}]))"
+    fast = f'sum by (job) ({function}({exporter["duration"]}_bucket{{{selector}, le="{le}"}}[{window}]))'
+    return f"(\n  {every}\n  -\n  {fast}\n)", every
+
+
+def error_ratio_expr(job, service, kind, window):
+    bad, every = sli_terms(job, service, kind, window, "rate")
+    return f"{bad}\n/\n{every}\n"
 
 
 def error_count_expr(job, service, kind, window):
-    """How many requests were bad over ``window`` (as rate() does, extrapolated to the window)."""
-    exporter = EXPORTERS[service["exporter"]]
-    selector = f'job="{job}"{exporter["matchers"]}'
-    if kind == "availability":
-        requests = f"sum by (job) (increase({exporter['responses']}{{{selector}}}[{window}]))"
-        return (
-            f'sum by (job) (increase({exporter["responses"]}{{{selector}, status=~"5.."}}[{window}]))\n'
-            f"or\n{requests} * 0\n"
-        )
-    le = bucket_label(service["latency"]["threshold_seconds"])
-    return (
-        f"sum by (job) (increase({exporter['duration']}_count{{{selector}}}[{window}]))\n"
-        f'-\nsum by (job) (increase({exporter["duration"]}_bucket{{{selector}, le="{le}"}}[{window}]))\n'
-    )
+    """How many requests were bad over ``window`` (extrapolated to the window, as rate() is)."""
+    bad, _ = sli_terms(job, service, kind, window, "increase")
+    return f"{bad}\n"
 
 
 def slo_groups(objectives):
