@@ -145,8 +145,12 @@ def samples(body):
 
 
 def check(prometheus_url, queries):
-    """One line per query; returns the queries that were rejected or had no data."""
-    failed = []
+    """One line per query; returns (the queries rejected or without data, those with only NaN values).
+
+    NaN is an answer (a ratio over a window without requests, e.g. a service
+    nobody called yet), but not a value to show: the summary counts it apart.
+    """
+    failed, nan_only = [], []
     for query in queries:
         status, body = instant_query(prometheus_url, query.promql())
         if status != 200 or body.get("status") != "success":
@@ -159,11 +163,12 @@ def check(prometheus_url, queries):
             failed.append(query)
             print(f"NO DATA  {query.where}\n         {query.expr}")
         elif numbers and all(math.isnan(value) for value in numbers):
+            nan_only.append(query)
             print(f"NaN      {query.where} ({len(found)} series, all NaN)")
         else:
             shown = ", ".join(f"{value:g}" if isinstance(value, float) else str(value) for _, value in found[:3])
             print(f"ok       {query.where}: {len(found)} series ({shown}{', ...' if len(found) > 3 else ''})")
-    return failed
+    return failed, nan_only
 
 
 def main(argv=None):
@@ -177,8 +182,11 @@ def main(argv=None):
         for query in queries:
             print(f"{query.where}\n    {query.expr}")
         return 0
-    failed = check(args.prometheus, queries)
-    print(f"{len(queries) - len(failed)} of {len(queries)} queries have data")
+    failed, nan_only = check(args.prometheus, queries)
+    print(
+        f"{len(queries) - len(failed) - len(nan_only)} of {len(queries)} queries have values; "
+        f"{len(nan_only)} only NaN (no requests in their window yet); {len(failed)} rejected or without data"
+    )
     return 1 if failed else 0
 
 

@@ -143,8 +143,10 @@ def test_the_data_check_reports_queries_without_data(alerting_stack, capsys):
     wait_until(lambda: dashboard_queries.instant_query(url, "up")[1]["data"]["result"], 30, message="a first scrape")
     good = dashboard_queries.PanelQuery("x.json", "x", "up", "A", "up", None, None)
     empty = dashboard_queries.PanelQuery("x.json", "x", "nothing", "B", "no_such_metric_anywhere", None, None)
+    idle = dashboard_queries.PanelQuery("x.json", "x", "idle ratio", "C", "vector(0) / 0", None, None)
 
-    assert dashboard_queries.check(url, [good, empty]) == [empty]
+    assert dashboard_queries.check(url, [good, empty, idle]) == ([empty], [idle])
     output = capsys.readouterr().out
     assert "ok       x.json / 'up' / A" in output
     assert "NO DATA  x.json / 'nothing' / B" in output
+    assert "NaN      x.json / 'idle ratio' / C (1 series, all NaN)" in output
