@@ -84,6 +84,11 @@ class System:
         assert status == 200 and body.get("status") == "success", (expr, body)
         return dashboard_queries.samples(body)
 
+    def up_except(self, stopped_job):
+        """{job: up} of every other target once all of them are up (1), else None: for wait_until."""
+        found = {labels["job"]: value for labels, value in self.query(f'up{{job!="{stopped_job}"}}')}
+        return found if found and all(value == 1 for value in found.values()) else None
+
     def token(self, username, password):
         answer = requests.post(
             f"{self.users_url}/api/login/", data={"username": username, "password": password}, timeout=10

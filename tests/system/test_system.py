@@ -208,12 +208,7 @@ def test_target_down_alert_reaches_the_receiver_when_the_thoughts_backend_stops(
     assert alert["receiver"] == "webhook"  # through Alertmanager's route
     # The other targets are up. (A TargetDown of theirs is no proof of a fault here:
     # with 1 s scrapes and 2 s `for`, a machine stalled for a few seconds fires it.)
-
-    def others_up():
-        found = {labels["job"]: value for labels, value in stack.query('up{job!="thoughts_backend"}')}
-        return found if found and all(value == 1 for value in found.values()) else None
-
-    up = wait_until(others_up, 30, interval=1, message="the other targets up")
+    up = wait_until(lambda: stack.up_except("thoughts_backend"), 30, interval=1, message="the other targets up")
     assert set(up) == set(JOBS) - {"thoughts_backend"}
     (artifacts / "alert.json").write_text(json.dumps(alert, sort_keys=True) + "\n")
     print(f"TargetDown at the receiver {delay:.1f} s after SIGTERM: {json.dumps(alert, sort_keys=True)}")
