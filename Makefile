@@ -7,24 +7,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCAL_PACKAGES := common users_backend thoughts_backend frontend
 KEYS := var/keys/private.pem
+# The PostgreSQL the tests start (thoughts_common.testing.throwaway_postgres): the compose image's major version.
+POSTGRES_MAJOR := $(shell sed -n 's/^POSTGRES_VERSION=//p' .env)
+POSTGRES_BIN := /usr/lib/postgresql/$(POSTGRES_MAJOR)/bin
 
 export JWT_PRIVATE_KEY_FILE ?= $(CURDIR)/var/keys/private.pem
 export JWT_PUBLIC_KEY_FILE ?= $(CURDIR)/var/keys/public.pem
 
-# Containers: tests/containers runs the compose system and the pods' settings on a
-# Docker engine whenever one answers (DOCKER_HOST). This workplace has a
-# podman-based engine and image builder in SHARED_TOOLS (.ci/run starts the
-# engine); when that engine answers, the tests use it without further setup.
-SHARED_TOOLS ?= $(firstword $(wildcard $(abspath ../shared/tools) /work/shared/tools))
-ifneq ($(SHARED_TOOLS),)
-export BUILD_IMAGES ?= $(SHARED_TOOLS)/build-images
-ifeq ($(origin DOCKER_HOST),undefined)
-ifneq ($(shell $(SHARED_TOOLS)/container-engine status >/dev/null 2>&1 && echo up),)
-export DOCKER_HOST := $(shell $(SHARED_TOOLS)/container-engine env | sed -n 's/.*DOCKER_HOST=\([^ ]*\).*/\1/p')
-export DOCKER_BUILDKIT := 0
-endif
-endif
-endif
+# Containers: tests/containers runs the compose system and the pods' settings on
+# any Docker-compatible engine that answers (DOCKER_HOST, or the default socket).
+# An engine whose builds cannot pull images or need a proxy's CA trusted inside
+# RUN steps can name its own image builder in BUILD_IMAGES (tools/compose-build).
 
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
@@ -39,7 +32,7 @@ TRAFFIC_HOST ?= http://127.0.0.1:8000
 TRAFFIC_USERS_COUNT ?= 5
 TRAFFIC_TIME ?= 60s
 
-.PHONY: help install run bench prepare observability compose-secrets kube-secrets images test test-packages lint format user lock clean traffic secrets secrets-baseline audit
+.PHONY: help install run bench prepare observability compose-secrets kube-secrets images test test-suites test-packages lint format user lock clean traffic secrets secrets-baseline audit
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
@@ -67,10 +60,12 @@ $(STAMP): requirements/lock.txt $(foreach p,$(LOCAL_PACKAGES),$(p)/pyproject.tom
 	$(BIN)/pip install --quiet --no-deps $(foreach p,$(LOCAL_PACKAGES),-e ./$(p))
 	touch $@
 
-# Debian packages the tests drive for real (the browser test needs Chromium).
+# Debian packages the tests drive for real (the browser test needs Chromium,
+# the database tests PostgreSQL 15's server programs).
 test-packages:
 	@tools/ensure-system-packages /usr/bin/chromium=chromium rsyslogd=rsyslog promtool=prometheus \
-		amtool=prometheus-alertmanager docker-compose=docker-compose wrk=wrk
+		amtool=prometheus-alertmanager docker-compose=docker-compose wrk=wrk \
+		$(POSTGRES_BIN)/initdb=postgresql-$(POSTGRES_MAJOR)
 
 $(KEYS): | $(STAMP)
 	$(BIN)/python -m thoughts_common.tokens var/keys
@@ -98,14 +93,20 @@ logs/node_modules/.package-lock.json: logs/package-lock.json
 run: prepare observability
 	tools/native-run
 
-# The services on free ports with a generated dataset, measured with Debian's wrk (bench/run.py).
+# The services on free ports with a generated dataset, measured with Debian's wrk (bench/run.py);
+# BENCH_DB=postgresql loads it into a throwaway PostgreSQL server (or TEST_POSTGRES_URL's).
 bench: $(STAMP)
-	@tools/ensure-system-packages wrk=wrk
+	@tools/ensure-system-packages wrk=wrk $(if $(filter postgresql POSTGRESQL,$(BENCH_DB)),$(POSTGRES_BIN)/initdb=postgresql-$(POSTGRES_MAJOR))
 	$(BIN)/python -m bench.run
 
-# Each package's tests run from its own folder, as they do inside its image.
+# Every suite against one throwaway PostgreSQL server, stopped and deleted at the
+# end, also on failure or Ctrl-C (TEST_POSTGRES_URL set: that server instead).
 test: $(STAMP) test-packages logs/node_modules/.package-lock.json $(CHECKOV_VENV)/bin/checkov \
 		$(SECRETS_VENV)/bin/detect-secrets $(SCHEMATHESIS_VENV)/bin/st
+	@$(BIN)/python -m thoughts_common.testing.throwaway_postgres -- $(MAKE) --no-print-directory test-suites
+
+# Each package's tests run from its own folder, as they do inside its image.
+test-suites:
 	@for package in $(LOCAL_PACKAGES); do \
 		echo "== $$package"; \
 		(cd $$package && ../$(BIN)/pytest $(PYTEST_ARGS)) || exit 1; \

@@ -60,11 +60,10 @@ def create_databases(stack, kind, folder):
         raise ValueError(f"BENCH_DB={kind!r}: use sqlite or postgresql")
     import pytest
 
-    from thoughts_common.testing.postgres import PostgresServer
+    from thoughts_common.testing.postgres import server_for_tests
 
-    server = PostgresServer()
-    stack.callback(server.drop_all)
     try:
+        server = stack.enter_context(server_for_tests(durable=True))
         return Databases("postgresql", server.create_database("bench_thoughts"), server.create_database("bench_users"))
     except pytest.skip.Exception as exc:  # its way of saying the server is not there
         raise RuntimeError(str(exc)) from None

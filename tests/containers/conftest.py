@@ -1,8 +1,8 @@
 """The container engine and the images, built once per session.
 
 Everything here runs for real: the ``docker`` CLI against a Docker-compatible
-engine (``DOCKER_HOST``; in this workplace podman's API, which ``.ci/run``
-starts). Without an engine the tests skip, and fail with ``CI=true``. The
+engine (``DOCKER_HOST``, else the default socket: Docker, or podman's API).
+Without an engine the tests skip, and fail with ``CI=true``. The
 images are built once per session by ``tools/compose-build --offline`` (the
 third-party images from Debian packages: nothing needs a registry), reusing
 the layers of earlier runs. The time each phase took is printed at the end

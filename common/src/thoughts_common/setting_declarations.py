@@ -364,9 +364,10 @@ DECLARED = [
     _setting(
         "TEST_POSTGRES_URL",
         "str",
-        "postgresql://postgres@127.0.0.1:5432/postgres",
+        None,
         TESTS,
-        "the PostgreSQL server the tests create their databases in",
+        "the PostgreSQL server the tests create their databases in; unset: a throwaway server of their own "
+        "(`make test` starts one for all its suites)",
     ),
     _setting("TEST_POSTGRES_PASSWORD", "secret", None, TESTS, "its password"),
     _setting(
@@ -382,7 +383,7 @@ DECLARED = [
         "choice",
         "SQLITE",
         BENCH,
-        "`SQLITE` (files in the temporary folder) or `POSTGRESQL` (`TEST_POSTGRES_URL`)",
+        "`SQLITE` (files in the temporary folder) or `POSTGRESQL` (`TEST_POSTGRES_URL`, else a throwaway server)",
         choices=("SQLITE", "POSTGRESQL"),
     ),
     _setting("BENCH_DURATION", "int", 10, BENCH, "seconds of wrk per endpoint", minimum=1),

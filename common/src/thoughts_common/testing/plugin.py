@@ -4,7 +4,7 @@ import pytest
 
 from thoughts_common import tokens
 from thoughts_common.testing.network import SyslogReceiver
-from thoughts_common.testing.postgres import PostgresServer, in_ci
+from thoughts_common.testing.postgres import in_ci, server_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +25,8 @@ def key_files(rsa_key_pair, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    server = PostgresServer()
-    yield server
-    server.drop_all()
+    with server_for_tests() as server:
+        yield server
 
 
 @pytest.fixture

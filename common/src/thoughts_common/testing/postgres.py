@@ -1,10 +1,12 @@
 """Fresh PostgreSQL databases for a test run, dropped afterwards.
 
-The server defaults to the local one (``TEST_POSTGRES_URL`` overrides it).
-When it cannot be reached, tests that need it are skipped, except with
-``CI=true`` where they fail: CI must never pass without PostgreSQL.
+The server is ``TEST_POSTGRES_URL``'s; unset, a throwaway server is started for
+the run (``throwaway_postgres``; ``make test`` starts one for all its suites).
+When there is none, tests that need it are skipped, except with ``CI=true``
+where they fail: CI must never pass without PostgreSQL.
 """
 
+import contextlib
 import os
 import uuid
 
@@ -13,12 +15,15 @@ import pytest
 from psycopg import sql
 
 from thoughts_common import settings
+from thoughts_common.testing import throwaway_postgres
 
 
 def server_url():
-    """``TEST_POSTGRES_URL`` (default: the local server), with the password of
-    ``TEST_POSTGRES_PASSWORD`` or ``TEST_POSTGRES_PASSWORD_FILE`` when set (a mounted secret in compose)."""
+    """``TEST_POSTGRES_URL`` (None when unset), with the password of ``TEST_POSTGRES_PASSWORD``
+    or ``TEST_POSTGRES_PASSWORD_FILE`` when set (a mounted secret in compose)."""
     url = settings.get("TEST_POSTGRES_URL")
+    if url is None:
+        return None
     password = settings.secret("TEST_POSTGRES_PASSWORD")
     if password is not None:
         params = psycopg.conninfo.conninfo_to_dict(url)
@@ -38,9 +43,26 @@ def unavailable(message):
     pytest.skip(message)
 
 
+@contextlib.contextmanager
+def server_for_tests(durable=False):
+    """A ``PostgresServer`` on ``TEST_POSTGRES_URL``'s server, else on a throwaway one (``durable``: with
+    fsync on); the databases created in it are dropped at the end. No server at all: the caller is
+    skipped (failed with CI=true)."""
+    url = server_url()
+    with contextlib.ExitStack() as stack:
+        if url is None:
+            try:
+                url = stack.enter_context(throwaway_postgres.running(durable))
+            except throwaway_postgres.Unavailable as exc:
+                unavailable(f"PostgreSQL is required: {exc}")
+        server = PostgresServer(url)
+        stack.callback(server.drop_all)
+        yield server
+
+
 class PostgresServer:
-    def __init__(self, url=None):
-        self.url = url or server_url()
+    def __init__(self, url):
+        self.url = url
         self.created = []
 
     def _admin(self):
