@@ -32,7 +32,7 @@ TRAFFIC_HOST ?= http://127.0.0.1:8000
 TRAFFIC_USERS_COUNT ?= 5
 TRAFFIC_TIME ?= 60s
 
-.PHONY: help install run bench prepare observability compose-secrets kube-secrets images test test-suites test-packages lint format user lock clean traffic secrets secrets-baseline audit
+.PHONY: help install run bench prepare observability compose-secrets kube-secrets images test test-suites test-packages lint format user lock clean traffic secrets secrets-baseline audit flux-schemas
 
 help:
 	@echo "make run                    start the system in the foreground (Ctrl-C stops it)"
@@ -48,6 +48,7 @@ help:
 	@echo "make secrets-baseline       accept the secret scan's current findings (review them first)"
 	@echo "make audit                  known vulnerabilities of the pinned dependencies (needs PyPI's JSON API and npm's audit service)"
 	@echo "make lock                   re-pin requirements/lock.txt after changing dependencies"
+	@echo "make flux-schemas           regenerate tests/kubernetes/flux-schemas from the CRDs of flux/versions.env (needs Go and its module proxy)"
 
 install: $(STAMP)
 
@@ -155,6 +156,12 @@ lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
 		-o requirements/lock.txt requirements/dev.in
 	$(BIN)/python requirements/strip-local.py requirements/lock.txt
+
+# The JSON Schemas tests/kubernetes/test_flux.py validates the Flux objects against,
+# from the CRDs of the Flux release in flux/versions.env (Go and the Go module proxy;
+# make test only reads the committed files).
+flux-schemas: $(STAMP)
+	$(BIN)/python tools/flux_schemas.py
 
 compose-secrets: $(STAMP)
 	@tools/compose-secrets
