@@ -39,6 +39,10 @@ def clears_a_throttle(operation):
         method = admin_only(method)
         method = admin_namespace.response(204, "Cleared (also when there was nothing to clear)")(method)
         method = admin_namespace.response(400, "NUL in the path parameter", error_model)(method)
+        # The router's: %2F is decoded before routing, so the name is two segments (the CLI clears such a name).
+        method = admin_namespace.response(404, "A / in the path parameter (also as %2F): no such URL", error_model)(
+            method
+        )
         return admin_namespace.doc(operation, security="bearer")(method)
 
     return decorate
@@ -60,7 +64,11 @@ def _cleared(what, **keys):
 
 @admin_namespace.route("/login-throttle/users/<string:username>")
 @admin_namespace.doc(
-    params={"username": documents.path_text_parameter("The username whose failed logins are forgotten: any text without / or NUL")}
+    params={
+        "username": documents.path_text_parameter(
+            "The username whose failed logins are forgotten: any text without / or NUL"
+        )
+    }
 )
 class UsernameThrottle(Resource):
     @clears_a_throttle("clear_username_throttle")
