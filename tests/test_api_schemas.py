@@ -101,8 +101,10 @@ def run_schemathesis(binary, base, token, report):
         os.environ.get("SCHEMATHESIS_SEED", "11"),
         "--generation-database",
         "none",
+        # One worker: the operations run in one order, so what they learn from each other's answers
+        # (captured resources, error feedback) is the same on every run, and so is the run with its seed.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "10",
         "--no-color",
@@ -146,6 +148,9 @@ HAND_MADE = [
         {"json": {"username": "\uff42\uff52\uff55\uff43\uff45", "password": "x"}},
         409,
     ),
+    # Schemathesis never puts NUL in a path (it filters it out): a 500 on PostgreSQL before.
+    ("users_backend", "DELETE", "/admin/login-throttle/users/a%00b", {}, 400),
+    ("users_backend", "DELETE", "/admin/login-throttle/addresses/a%00b", {}, 400),
     ("thoughts_backend", "GET", "/api/thoughts/?search=a%00b", {}, 400),
     ("thoughts_backend", "GET", "/api/thoughts/?after=", {}, 400),
     ("thoughts_backend", "GET", "/api/thoughts/?after=2147483648", {}, 400),

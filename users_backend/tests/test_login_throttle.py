@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from thoughts_common import migrations
+from thoughts_common import contract, migrations
 from thoughts_common.testing import services
 from thoughts_common.testing.metrics import Samples, scrape
 from users_backend import passwords, throttle
@@ -216,6 +216,25 @@ def test_the_429_is_documented(client):
     assert "Retry-After" in login["responses"]["429"]["headers"]
     assert "delete" in spec["paths"]["/admin/login-throttle/users/{username}"]
     assert "delete" in spec["paths"]["/admin/login-throttle/addresses/{address}"]
+
+
+@pytest.mark.parametrize("kind", ["users", "addresses"])
+def test_a_path_parameter_is_what_its_document_says(client, sign, kind):
+    """One pattern, in the document and in the check: a name a path segment can carry, storable;
+    its length inside the pattern, so that schemathesis generates such values without filtering."""
+    spec = client.get("/swagger.json").get_json()
+    path = f"/admin/login-throttle/{kind}/{{{'username' if kind == 'users' else 'address'}}}"
+    (parameter,) = spec["paths"][path]["parameters"]
+    assert parameter["pattern"] == contract.PATH_TEXT_PATTERN
+    assert not {"minLength", "maxLength"} & parameter.keys()
+    admin = {"Authorization": f"Bearer {sign({'username': 'root', 'role': 'admin'})}"}
+    assert client.delete(f"/admin/login-throttle/{kind}/%20x%7B%7D", headers=admin).status_code == 204
+    response = client.delete(f"/admin/login-throttle/{kind}/a%00b", headers=admin)
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["message"]
+    # A username may hold a /, which a path segment cannot carry: the documented 404 of the router.
+    assert "404" in spec["paths"][path]["delete"]["responses"]
+    assert client.delete(f"/admin/login-throttle/{kind}/a%2Fb", headers=admin).status_code == 404
 
 
 def test_an_admin_clears_a_username(attempt, bruce, client, sign):

@@ -20,6 +20,10 @@ PASSWORD_MAX_LENGTH = 256
 
 # No NUL anywhere: the JSON Schema ``pattern`` of free text (a search, a password).
 NO_NUL_PATTERN = "^[^\\x00]*$"
+# A text path parameter (a username or an address to clear the login throttle of): one URL path
+# segment, so no `/` (not even as %2F, which is decoded before routing), and storable: no NUL.
+# Nothing else is refused: the login throttle counts any storable username.
+PATH_TEXT_PATTERN = "^[^/\\x00]+$"
 # A thought's text: not blank, no NUL.
 THOUGHT_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
 # Characters a username never holds: controls, invisible format characters (zero-width
@@ -31,6 +35,7 @@ USERNAME_PATTERN = f"^[^\\s{_HIDDEN}](?:[^{_HIDDEN}]*[^\\s{_HIDDEN}])?$"
 
 _NOT_BLANK = re.compile(r"\S")
 _USERNAME = re.compile(USERNAME_PATTERN)
+_PATH_TEXT = re.compile(PATH_TEXT_PATTERN)
 
 
 def _text_problem(value, name, max_length):
@@ -60,6 +65,13 @@ def username_problem(username):
     if problem is None and not _USERNAME.fullmatch(username):
         problem = "username must not contain leading or trailing spaces or control characters"
     return problem
+
+
+def path_text_problem(value, name):
+    """Why ``value`` is not a text path parameter ``name`` by PATH_TEXT_PATTERN, or None."""
+    if _PATH_TEXT.fullmatch(value):
+        return None
+    return f"{name} must not be empty or contain / or NUL characters"
 
 
 def password_problem(password):

@@ -36,3 +36,8 @@ def id_parameter(location, description, minimum=1):
 def position_parameter(name, description):
     """The keyset position ``after`` or ``before`` of a list's page (contract.position)."""
     return id_parameter("query", description, contract.POSITION_MINIMUM[name])
+
+
+def path_text_parameter(description):
+    """A text path parameter (contract.PATH_TEXT_PATTERN), its length inside the pattern: one segment, no NUL."""
+    return {"in": "path", "type": "string", "pattern": contract.PATH_TEXT_PATTERN, "description": description}

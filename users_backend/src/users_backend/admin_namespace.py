@@ -3,8 +3,9 @@
 import logging
 
 from flask import g
-from flask_restx import Namespace, Resource
+from flask_restx import Namespace, Resource, abort
 
+from thoughts_common import contract, documents
 from thoughts_common.auth import token_required
 from users_backend import throttle
 from users_backend.api_namespace import create_from_body, creates_a_user, database, error_model
@@ -37,9 +38,22 @@ def clears_a_throttle(operation):
     def decorate(method):
         method = admin_only(method)
         method = admin_namespace.response(204, "Cleared (also when there was nothing to clear)")(method)
+        method = admin_namespace.response(400, "NUL in the path parameter", error_model)(method)
+        # The router's: %2F is decoded before routing, so the name is two segments (the CLI clears such a name).
+        method = admin_namespace.response(404, "A / in the path parameter (also as %2F): no such URL", error_model)(
+            method
+        )
         return admin_namespace.doc(operation, security="bearer")(method)
 
     return decorate
+
+
+def checked(value, name):
+    """``value`` when it is a text path parameter by the contract (the document's pattern); a 400 otherwise."""
+    problem = contract.path_text_problem(value, name)
+    if problem:
+        abort(400, problem)
+    return value
 
 
 def _cleared(what, **keys):
@@ -49,17 +63,30 @@ def _cleared(what, **keys):
 
 
 @admin_namespace.route("/login-throttle/users/<string:username>")
-@admin_namespace.param("username", "The username whose failed logins are forgotten")
+@admin_namespace.doc(
+    params={
+        "username": documents.path_text_parameter(
+            "The username whose failed logins are forgotten: any text without / or NUL"
+        )
+    }
+)
 class UsernameThrottle(Resource):
     @clears_a_throttle("clear_username_throttle")
     def delete(self, username):
+        username = checked(username, "username")
         return _cleared(f"user {username!r}", username=username)
 
 
 @admin_namespace.route("/login-throttle/addresses/<string:address>")
-@admin_namespace.param("address", "The client address (IPv6: any address of its /64) whose failed logins are forgotten")
+@admin_namespace.doc(
+    params={
+        "address": documents.path_text_parameter(
+            "The client address (IPv6: any address of its /64) whose failed logins are forgotten"
+        )
+    }
+)
 class AddressThrottle(Resource):
     @clears_a_throttle("clear_address_throttle")
     def delete(self, address):
-        address = normalise(address)
+        address = normalise(checked(address, "address"))
         return _cleared(f"address {address}", address=address)
