@@ -8,9 +8,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from thoughts_common.testing import throwaway_postgres
 from thoughts_common.testing.postgres import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,9 +32,9 @@ def require_wrk():
     unavailable("wrk is not installed (apt-get install -y wrk)")
 
 
-def bench(tmp_path, **settings):
+def bench(tmp_path, environ=None, **settings):
     require_wrk()
-    env = {**os.environ, **TINY, "BENCH_OUTPUT": str(tmp_path), **settings}
+    env = {**(os.environ if environ is None else environ), **TINY, "BENCH_OUTPUT": str(tmp_path), **settings}
     result = subprocess.run(
         [sys.executable, "-m", "bench.run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
     )
@@ -68,6 +70,18 @@ def test_the_table_has_every_endpoint_served_without_errors(tmp_path):
         assert label in output
     leftovers = subprocess.run(["pgrep", "-f", "thoughts-bench-"], capture_output=True, text=True).stdout.split()
     assert not leftovers, "the bench left processes running"
+
+
+def test_bench_db_postgresql_loads_into_a_throwaway_server_it_removes(tmp_path):
+    """Without TEST_POSTGRES_URL, BENCH_DB=postgresql starts a server of its own (as the tests do) and deletes it."""
+    before = set(Path(tempfile.gettempdir()).glob(f"{throwaway_postgres.FOLDER_PREFIX}*"))
+    env = {key: value for key, value in os.environ.items() if key != "TEST_POSTGRES_URL"}
+    output = bench(tmp_path, environ=env, BENCH_DB="postgresql")
+    document = json.loads((tmp_path / "bench.json").read_text())
+    assert "200 thoughts on postgresql" in output
+    for label, row in {row["endpoint"]: row for row in document["endpoints"]}.items():
+        assert row["on"]["requests"] > 0 and row["on"]["errors"] == 0, (label, row["on"])
+    assert set(Path(tempfile.gettempdir()).glob(f"{throwaway_postgres.FOLDER_PREFIX}*")) <= before
 
 
 def test_profile_mode_names_where_the_time_goes(tmp_path):
